@@ -1,0 +1,403 @@
+//! Chunk writer: headers only, payload by reference.
+
+use super::{write_basic_header, MessageHeader, MAX_CHUNK_SIZE, MAX_CSID, MAX_HEADER_LEN, MAX_MESSAGE_LEN, MIN_CSID};
+use core::fmt;
+
+/// Why a message could not be chunked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WriteError {
+    /// The chunk stream id is outside 2..=65599.
+    InvalidChunkStreamId(u32),
+    /// The payload is longer than the 24-bit length field (16 MiB - 1).
+    MessageTooLong(usize),
+    /// The chunk size is 0 or above 2^31 - 1.
+    InvalidChunkSize(u32),
+}
+
+impl fmt::Display for WriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WriteError::InvalidChunkStreamId(c) => write!(f, "chunk stream id {c} outside 2..=65599"),
+            WriteError::MessageTooLong(n) => write!(f, "message of {n} bytes exceeds the 16 MiB RTMP limit"),
+            WriteError::InvalidChunkSize(s) => write!(f, "chunk size {s} outside 1..=2147483647"),
+        }
+    }
+}
+
+impl core::error::Error for WriteError {}
+
+#[derive(Clone, Copy, Debug)]
+struct Previous {
+    csid: u32,
+    stream_id: u32,
+    length: u32,
+    type_id: u8,
+    timestamp: u32,
+    /// The delta sent in the last fmt 1/2/3 header, `None` after fmt 0.
+    delta: Option<u32>,
+    last_used: u32,
+}
+
+/// Chooses chunk headers for outgoing messages, remembering the previous
+/// header of up to `N` chunk streams (the least recently used is forgotten
+/// beyond that, costing only a larger header later).
+///
+/// The fmt chosen is the most compressed one that every reader decodes the
+/// same way: fmt 0 on a new stream id or when time goes backwards, fmt 1 when
+/// length or type change, fmt 2 when only the delta changes, fmt 3 when the
+/// delta repeats a previous fmt 1/2 delta. (A fmt 3 message directly after a
+/// fmt 0 is avoided: ffmpeg and nginx-rtmp disagree on its timestamp.)
+/// Extended timestamps are repeated on continuation chunks, as the
+/// specification, ffmpeg and nginx-rtmp expect.
+///
+/// Every [`ChunkedMessage`] returned must be sent completely and in order,
+/// since the next header is compressed against it.
+#[derive(Clone, Debug)]
+pub struct ChunkWriter<const N: usize = 8> {
+    chunk_size: u32,
+    streams: heapless::Vec<Previous, N>,
+    tick: u32,
+}
+
+impl<const N: usize> Default for ChunkWriter<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> ChunkWriter<N> {
+    /// A writer at the initial chunk size of 128.
+    pub const fn new() -> Self {
+        ChunkWriter { chunk_size: super::DEFAULT_CHUNK_SIZE, streams: heapless::Vec::new(), tick: 0 }
+    }
+
+    /// The current outgoing chunk size.
+    pub fn chunk_size(&self) -> u32 {
+        self.chunk_size
+    }
+
+    /// Changes the chunk size for the following messages. Send the Set Chunk
+    /// Size message (at the old size) before any message chunked at the new one.
+    pub fn set_chunk_size(&mut self, size: u32) -> Result<(), WriteError> {
+        if size == 0 || size > MAX_CHUNK_SIZE {
+            return Err(WriteError::InvalidChunkSize(size));
+        }
+        self.chunk_size = size;
+        Ok(())
+    }
+
+    /// Forgets all previous headers, so the next message on each chunk stream
+    /// goes out with a full header.
+    pub fn reset(&mut self) {
+        self.streams.clear();
+    }
+
+    /// Chunks a message whose payload is the concatenation of `parts`.
+    /// Nothing is copied: the result refers to `parts` and holds up to 25 bytes
+    /// of headers of its own.
+    pub fn write<'p>(&mut self, h: MessageHeader, parts: &'p [&'p [u8]]) -> Result<ChunkedMessage<'p>, WriteError> {
+        if !(MIN_CSID..=MAX_CSID).contains(&h.csid) {
+            return Err(WriteError::InvalidChunkStreamId(h.csid));
+        }
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let length =
+            u32::try_from(len).ok().filter(|&l| l <= MAX_MESSAGE_LEN).ok_or(WriteError::MessageTooLong(len))?;
+        self.tick = self.tick.wrapping_add(1);
+        let ts = h.timestamp.value();
+        let prev = self.streams.iter().position(|p| p.csid == h.csid);
+
+        let (fmt, field, delta) = match prev.map(|i| self.streams[i]) {
+            Some(p)
+                if p.stream_id == h.stream_id
+                    && h.timestamp.delta_since(crate::time::RtmpTimestamp(p.timestamp)) >= 0 =>
+            {
+                let d = ts.wrapping_sub(p.timestamp);
+                if p.length != length || p.type_id != h.type_id {
+                    (1, d, Some(d))
+                } else if p.delta == Some(d) {
+                    (3, d, Some(d))
+                } else {
+                    (2, d, Some(d))
+                }
+            }
+            _ => (0, ts, None),
+        };
+        let extended = field >= 0xFF_FFFF;
+        let ts_bytes = if extended { [0xFF; 3] } else { be24(field) };
+
+        let mut first = [0u8; MAX_HEADER_LEN];
+        let mut basic = [0u8; 3];
+        let b = write_basic_header(&mut basic, fmt, h.csid);
+        first[..b].copy_from_slice(&basic[..b]);
+        let mut n = b;
+        if fmt <= 2 {
+            first[n..n + 3].copy_from_slice(&ts_bytes);
+            n += 3;
+        }
+        if fmt <= 1 {
+            first[n..n + 3].copy_from_slice(&be24(length));
+            first[n + 3] = h.type_id;
+            n += 4;
+        }
+        if fmt == 0 {
+            first[n..n + 4].copy_from_slice(&h.stream_id.to_le_bytes());
+            n += 4;
+        }
+        let mut cont = [0u8; 7];
+        let cb = write_basic_header(&mut basic, 3, h.csid);
+        cont[..cb].copy_from_slice(&basic[..cb]);
+        let mut cn = cb;
+        if extended {
+            first[n..n + 4].copy_from_slice(&field.to_be_bytes());
+            n += 4;
+            cont[cn..cn + 4].copy_from_slice(&field.to_be_bytes());
+            cn += 4;
+        }
+
+        let entry = Previous {
+            csid: h.csid,
+            stream_id: h.stream_id,
+            length,
+            type_id: h.type_id,
+            timestamp: ts,
+            delta,
+            last_used: self.tick,
+        };
+        match prev {
+            Some(i) => self.streams[i] = entry,
+            None => {
+                if let Err(entry) = self.streams.push(entry) {
+                    let tick = self.tick;
+                    if let Some(oldest) = self.streams.iter_mut().max_by_key(|p| tick.wrapping_sub(p.last_used)) {
+                        *oldest = entry;
+                    }
+                }
+            }
+        }
+
+        let chunk = self.chunk_size as usize;
+        let chunks = if len == 0 { 1 } else { len.div_ceil(chunk) };
+        let total = n + len + (chunks - 1) * cn;
+        Ok(ChunkedMessage { first, first_len: n as u8, cont, cont_len: cn as u8, parts, len, chunk, total, pos: 0 })
+    }
+}
+
+fn be24(v: u32) -> [u8; 3] {
+    [(v >> 16) as u8, (v >> 8) as u8, v as u8]
+}
+
+/// One chunked message, ready to send: its first header, then payload and
+/// continuation headers in turn. It is a cursor: [`fill`](Self::fill) lists the
+/// slices still to send (for `write_vectored`), [`advance`](Self::advance)
+/// records how many bytes went out, so a partial write resumes where it stopped.
+#[derive(Clone)]
+pub struct ChunkedMessage<'p> {
+    first: [u8; MAX_HEADER_LEN],
+    first_len: u8,
+    cont: [u8; 7],
+    cont_len: u8,
+    parts: &'p [&'p [u8]],
+    len: usize,
+    chunk: usize,
+    total: usize,
+    pos: usize,
+}
+
+impl fmt::Debug for ChunkedMessage<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChunkedMessage")
+            .field("header", &&self.first[..self.first_len as usize])
+            .field("payload_len", &self.len)
+            .field("sent", &self.pos)
+            .field("total", &self.total)
+            .finish()
+    }
+}
+
+impl<'p> ChunkedMessage<'p> {
+    /// Bytes on the wire in all: headers plus payload.
+    pub fn wire_len(&self) -> usize {
+        self.total
+    }
+    /// Bytes not yet reported sent.
+    pub fn remaining(&self) -> usize {
+        self.total - self.pos
+    }
+    /// Whether everything has been sent.
+    pub fn is_done(&self) -> bool {
+        self.pos == self.total
+    }
+    /// The first chunk's header.
+    pub fn header(&self) -> &[u8] {
+        &self.first[..self.first_len as usize]
+    }
+    /// Records that `n` more bytes were sent (clamped to what remains).
+    pub fn advance(&mut self, n: usize) {
+        self.pos = self.pos.saturating_add(n).min(self.total);
+    }
+
+    /// Fills `out` with the slices still to send, in order, and returns how
+    /// many it filled. Payload slices point into the caller's parts; header
+    /// slices into `self`. Fewer than all remaining bytes are listed when
+    /// `out` is short; call again after [`advance`](Self::advance).
+    pub fn fill<'s>(&'s self, out: &mut [&'s [u8]]) -> usize {
+        let mut filled = 0;
+        let mut pos = self.pos;
+        let first = self.first_len as usize;
+        let cont = self.cont_len as usize;
+        // Locate the chunk holding `pos`.
+        let first_span = first + self.len.min(self.chunk);
+        let (mut k, mut off) = if pos < first_span {
+            (0, pos)
+        } else {
+            let rel = pos - first_span;
+            (1 + rel / (cont + self.chunk), rel % (cont + self.chunk))
+        };
+        // Payload cursor: part index and offset of payload byte `p`.
+        let mut part = 0;
+        let mut part_off = 0;
+        let seek = |p: usize, part: &mut usize, part_off: &mut usize| {
+            let mut left = p;
+            *part = 0;
+            while *part < self.parts.len() && left >= self.parts[*part].len() {
+                left -= self.parts[*part].len();
+                *part += 1;
+            }
+            *part_off = left;
+        };
+        let mut seeked = false;
+        while pos < self.total && filled < out.len() {
+            let hdr: &'s [u8] = if k == 0 { &self.first[..first] } else { &self.cont[..cont] };
+            let payload_start = k * self.chunk;
+            let payload_len = self.len.saturating_sub(payload_start).min(self.chunk);
+            if off < hdr.len() {
+                out[filled] = &hdr[off..];
+                filled += 1;
+                pos += hdr.len() - off;
+                off = hdr.len();
+                continue;
+            }
+            let in_chunk = off - hdr.len();
+            if in_chunk >= payload_len {
+                k += 1;
+                off = 0;
+                continue;
+            }
+            if !seeked {
+                seek(payload_start + in_chunk, &mut part, &mut part_off);
+                seeked = true;
+            }
+            // Emit up to the end of this chunk's payload, one part at a time.
+            let mut want = payload_len - in_chunk;
+            while want > 0 && filled < out.len() && part < self.parts.len() {
+                let p = self.parts[part];
+                let take = (p.len() - part_off).min(want);
+                if take > 0 {
+                    out[filled] = &p[part_off..part_off + take];
+                    filled += 1;
+                }
+                want -= take;
+                pos += take;
+                off += take;
+                part_off += take;
+                if part_off == p.len() {
+                    part += 1;
+                    part_off = 0;
+                }
+            }
+            if want > 0 {
+                break; // `out` is full
+            }
+        }
+        filled
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::MessageHeader;
+    use super::*;
+    use crate::time::RtmpTimestamp;
+    extern crate std;
+    use std::vec::Vec;
+
+    fn h(csid: u32, ts: u32, type_id: u8, stream_id: u32) -> MessageHeader {
+        MessageHeader { csid, timestamp: RtmpTimestamp(ts), type_id, stream_id }
+    }
+
+    fn collect(m: &ChunkedMessage<'_>, max: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut m = m.clone();
+        while !m.is_done() {
+            let mut sl: [&[u8]; 3] = [&[]; 3];
+            let n = m.fill(&mut sl[..max.min(3)]);
+            assert!(n > 0);
+            // Pretend the socket took at most 5 bytes of the first slice.
+            let take = sl[0].len().min(5);
+            out.extend_from_slice(&sl[0][..take]);
+            m.advance(take);
+        }
+        out
+    }
+
+    #[test]
+    fn fmt_choice_and_spec_example() {
+        // RTMP spec 5.3.2.1 example: audio on csid 3, same length and type, 20 ms apart.
+        let mut w = ChunkWriter::<4>::new();
+        let p = [0u8; 32];
+        let parts = [&p[..]];
+        let m = w.write(h(3, 1000, 8, 12345), &parts).unwrap();
+        assert_eq!(m.header(), &[0x03, 0x00, 0x03, 0xE8, 0x00, 0x00, 0x20, 0x08, 0x39, 0x30, 0x00, 0x00]);
+        let m = w.write(h(3, 1020, 8, 12345), &parts).unwrap();
+        assert_eq!(m.header(), &[0x83, 0x00, 0x00, 0x14]);
+        let m = w.write(h(3, 1040, 8, 12345), &parts).unwrap();
+        assert_eq!(m.header(), &[0xC3]);
+        let m = w.write(h(3, 1060, 8, 12345), &parts[..0]).unwrap();
+        assert_eq!(m.header(), &[0x43, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x08]);
+        // Going back in time, or another stream id, needs fmt 0.
+        assert_eq!(w.write(h(3, 10, 8, 12345), &parts).unwrap().header()[0] >> 6, 0);
+        assert_eq!(w.write(h(3, 20, 8, 1), &parts).unwrap().header()[0] >> 6, 0);
+    }
+
+    #[test]
+    fn basic_header_forms() {
+        let mut w = ChunkWriter::<4>::new();
+        assert_eq!(w.write(h(64, 0, 9, 1), &[]).unwrap().header()[..2], [0x00, 0x00]);
+        assert_eq!(w.write(h(319, 0, 9, 1), &[]).unwrap().header()[..2], [0x00, 0xFF]);
+        assert_eq!(w.write(h(320, 0, 9, 1), &[]).unwrap().header()[..3], [0x01, 0x00, 0x01]);
+        assert_eq!(w.write(h(65599, 0, 9, 1), &[]).unwrap().header()[..3], [0x01, 0xFF, 0xFF]);
+        assert_eq!(w.write(h(1, 0, 9, 1), &[]).unwrap_err(), WriteError::InvalidChunkStreamId(1));
+        assert_eq!(w.write(h(65600, 0, 9, 1), &[]).unwrap_err(), WriteError::InvalidChunkStreamId(65600));
+    }
+
+    #[test]
+    fn payload_is_borrowed_across_parts_and_chunks() {
+        let a: Vec<u8> = (0..100u8).collect();
+        let b: Vec<u8> = (100..250u8).collect();
+        let parts = [&a[..], &b[..]];
+        let mut w = ChunkWriter::<4>::new();
+        w.set_chunk_size(64).unwrap();
+        let m = w.write(h(6, 0x0100_0000, 9, 1), &parts).unwrap();
+        // Extended timestamp: 12 + 4 header, continuation 1 + 4, 4 chunks.
+        assert_eq!(m.wire_len(), 16 + 250 + 3 * 5);
+        let mut sl: [&[u8]; 16] = [&[]; 16];
+        let n = m.fill(&mut sl);
+        let ptrs: Vec<(usize, usize)> = sl[..n].iter().map(|s| (s.as_ptr() as usize, s.len())).collect();
+        assert_eq!(ptrs[1], (a.as_ptr() as usize, 64));
+        assert_eq!(ptrs[2].1, 5); // continuation header with extended timestamp
+        assert_eq!(&sl[2][1..], &0x0100_0000u32.to_be_bytes());
+        assert_eq!(ptrs[3], (a.as_ptr() as usize + 64, 36)); // rest of part a
+        assert_eq!(ptrs[4], (b.as_ptr() as usize, 28)); // then part b
+        let bytes = collect(&m, 3);
+        assert_eq!(bytes.len(), m.wire_len());
+        let payload: Vec<u8> = bytes[16..16 + 64]
+            .iter()
+            .chain(&bytes[16 + 64 + 5..16 + 128 + 5])
+            .chain(&bytes[16 + 128 + 10..16 + 192 + 10])
+            .chain(&bytes[16 + 192 + 15..])
+            .copied()
+            .collect();
+        assert_eq!(payload, (0..250u8).collect::<Vec<_>>());
+    }
+}

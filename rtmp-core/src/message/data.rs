@@ -1,0 +1,117 @@
+//! Data messages (types 18 and 15): `@setDataFrame`, `onMetaData` and friends.
+
+use super::{type_id, MessageError};
+use crate::amf0::{self, EncodeError, Object, Values};
+
+/// A data message: a handler name and its values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DataMessage<'a> {
+    /// The handler, e.g. `onMetaData` (after `@setDataFrame`, if present).
+    pub name: &'a str,
+    /// Whether the message was wrapped in `@setDataFrame` (publisher to
+    /// server); servers strip it when relaying to players.
+    pub set_data_frame: bool,
+    values: &'a [u8],
+}
+
+impl<'a> DataMessage<'a> {
+    /// Splits a type 18 (AMF0) or 15 (AMF3 container with AMF0 inside) payload.
+    pub fn decode(type_id: u8, payload: &'a [u8]) -> Result<Self, MessageError> {
+        let body = match type_id {
+            type_id::DATA_AMF0 => payload,
+            type_id::DATA_AMF3 => match payload.split_first() {
+                Some((0, rest)) => rest,
+                Some(_) => return Err(MessageError::Amf0(amf0::Amf0Error::Amf3Unsupported)),
+                None => return Err(MessageError::Truncated { type_id }),
+            },
+            other => return Err(MessageError::WrongType(other)),
+        };
+        let mut values = Values::new(body);
+        let mut name = match values.next() {
+            Some(Ok(v)) => v.as_str().ok_or(MessageError::MissingName)?,
+            Some(Err(e)) => return Err(e.into()),
+            None => return Err(MessageError::MissingName),
+        };
+        let set_data_frame = name == "@setDataFrame";
+        if set_data_frame {
+            name = match values.next() {
+                Some(Ok(v)) => v.as_str().ok_or(MessageError::MissingName)?,
+                Some(Err(e)) => return Err(e.into()),
+                None => return Err(MessageError::MissingName),
+            };
+        }
+        Ok(DataMessage { name, set_data_frame, values: values.remaining() })
+    }
+
+    /// The values after the name(s).
+    pub fn values(&self) -> Values<'a> {
+        Values::new(self.values)
+    }
+
+    /// The value bytes after the name(s): what a server relays to players
+    /// behind its own `onMetaData` name.
+    pub fn raw_values(&self) -> &'a [u8] {
+        self.values
+    }
+
+    /// For `onMetaData`, its properties (an ECMA array or object).
+    pub fn metadata(&self) -> Option<Object<'a>> {
+        if self.name != "onMetaData" {
+            return None;
+        }
+        self.values().next()?.ok()?.as_object()
+    }
+}
+
+/// One `onMetaData` property to send.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MetadataEntry<'s> {
+    /// A number (width, framerate, videocodecid ...).
+    Number(&'s str, f64),
+    /// A boolean (stereo).
+    Boolean(&'s str, bool),
+    /// A string (encoder).
+    String(&'s str, &'s str),
+}
+
+impl DataMessage<'_> {
+    /// Writes `@setDataFrame("onMetaData", {entries})` with an ECMA array, as
+    /// ffmpeg and OBS send it.
+    pub fn encode_metadata(buf: &mut [u8], entries: &[MetadataEntry<'_>]) -> Result<usize, EncodeError> {
+        amf0::encode(buf, |w| {
+            w.string("@setDataFrame").string("onMetaData").ecma_array_start(entries.len() as u32);
+            for e in entries {
+                match *e {
+                    MetadataEntry::Number(k, v) => w.key(k).number(v),
+                    MetadataEntry::Boolean(k, v) => w.key(k).boolean(v),
+                    MetadataEntry::String(k, v) => w.key(k).string(v),
+                };
+            }
+            w.object_end();
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_roundtrip() {
+        let mut b = [0u8; 256];
+        let entries = [
+            MetadataEntry::Number("width", 640.0),
+            MetadataEntry::Number("height", 480.0),
+            MetadataEntry::Boolean("stereo", true),
+            MetadataEntry::String("encoder", "rtmp-core"),
+        ];
+        let n = DataMessage::encode_metadata(&mut b, &entries).unwrap();
+        let d = DataMessage::decode(type_id::DATA_AMF0, &b[..n]).unwrap();
+        assert!(d.set_data_frame);
+        assert_eq!(d.name, "onMetaData");
+        let m = d.metadata().unwrap();
+        assert_eq!(m.get_number("height"), Some(480.0));
+        assert_eq!(m.get_str("encoder"), Some("rtmp-core"));
+        assert_eq!(DataMessage::decode(18, &[0x05]).unwrap_err(), MessageError::MissingName);
+    }
+}
