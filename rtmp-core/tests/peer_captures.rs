@@ -214,7 +214,7 @@ fn nginx_answers_the_publisher() {
     let mut saw_publish_start = false;
     for (_, c) in commands(&msgs) {
         match c.command().unwrap() {
-            Command::Result { transaction_id, info, .. } if transaction_id == 1.0 => {
+            Command::Result { transaction_id: 1.0, info, .. } => {
                 let s = rtmp_core::message::Status::from_object(info.as_object().unwrap()).unwrap();
                 assert_eq!(s.code, "NetConnection.Connect.Success");
                 saw_connect_ok = true;
