@@ -7,12 +7,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/../rtmp-core/tests/data}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-nginx_port=19351
-relay_port=19352
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+nginx_port=$(free_port)
+relay_port=$(free_port)
 sed -e "s#@DIR@#$work#g" -e "s#@PORT@#$nginx_port#g" "$here/nginx-rtmp.conf.in" > "$work/nginx.conf"
 mkdir -p "$work/rec"
 nginx -p "$work" -c "$work/nginx.conf" &
-sleep 0.5
+for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/$nginx_port) 2>/dev/null && break; sleep 0.1; done
 
 # 1. A publisher: 1 s of 160x120 H.264 High with B-frames + AAC stereo.
 python3 "$here/relay.py" $relay_port $nginx_port "$work/publish" > "$work/relay1.log" &

@@ -1,5 +1,6 @@
 //! Every message payload decoder: command (AMF0 and AMF3 containers), data,
-//! protocol control and user control. First byte picks the message type.
+//! protocol control and user control. The first byte picks the decoder
+//! (for protocol control, the second byte is the message type).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use rtmp_core::message::{CommandMessage, DataMessage, ProtocolControl, UserControl};
@@ -21,7 +22,13 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         4 => {
-            let _ = ProtocolControl::decode(t % 8, payload);
+            if let Some((&type_id, body)) = payload.split_first() {
+                if let Ok(c) = ProtocolControl::decode(type_id, body) {
+                    let mut b = [0u8; 8];
+                    let n = c.encode(&mut b).expect("control messages fit 8 bytes");
+                    assert_eq!(ProtocolControl::decode(c.type_id(), &b[..n]), Ok(c));
+                }
+            }
         }
         _ => {
             if let Ok(u) = UserControl::decode(payload) {

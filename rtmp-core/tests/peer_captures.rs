@@ -10,10 +10,17 @@ use rtmp_core::message::{
     encode, type_id, Command, CommandMessage, DataMessage, ProtocolControl, StatusLevel, UserControl,
 };
 
-const PUBLISH_C2S: &[u8] = include_bytes!("data/ffmpeg-publish-c2s.bin");
-const PUBLISH_S2C: &[u8] = include_bytes!("data/ffmpeg-publish-s2c.bin");
-const PLAY_C2S: &[u8] = include_bytes!("data/ffmpeg-play-c2s.bin");
-const PLAY_S2C: &[u8] = include_bytes!("data/ffmpeg-play-s2c.bin");
+/// Reads a capture from `$RTMP_PEER_CAPTURES` when set (the test script
+/// points it at captures it has just made with the installed ffmpeg and
+/// nginx-rtmp), else from the committed `tests/data`.
+fn load(name: &str) -> &'static [u8] {
+    let dir = std::env::var_os("RTMP_PEER_CAPTURES")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data"));
+    let path = dir.join(name);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Box::leak(bytes.into_boxed_slice())
+}
 
 #[derive(Debug)]
 struct Msg {
@@ -116,8 +123,8 @@ fn commands(msgs: &[Msg]) -> impl Iterator<Item = (&Msg, CommandMessage<'_>)> {
 
 #[test]
 fn digest_handshake_keys_match_ffmpeg_and_nginx() {
-    let (c1, c2, _) = split(PUBLISH_C2S);
-    let (s1, s2, _) = split(PUBLISH_S2C);
+    let (c1, c2, _) = split(load("ffmpeg-publish-c2s.bin"));
+    let (s1, s2, _) = split(load("ffmpeg-publish-s2c.bin"));
     // ffmpeg signs C1 with the Flash Player key ...
     let (_, c1_digest) = handshake::find_client_digest(c1).expect("ffmpeg C1 carries a valid digest");
     // ... nginx-rtmp signs S1 with the Media Server key ...
@@ -131,28 +138,28 @@ fn digest_handshake_keys_match_ffmpeg_and_nginx() {
     assert!(!handshake::verify_c2(&s1_digest, c2));
     // ... and as a player signs C2 with a key derived from nginx's digest
     // (the full 62-byte key).
-    let (play_c1, play_c2, _) = split(PLAY_C2S);
-    let (play_s1, play_s2, _) = split(PLAY_S2C);
+    let (play_c1, play_c2, _) = split(load("ffmpeg-play-c2s.bin"));
+    let (play_s1, play_s2, _) = split(load("ffmpeg-play-s2c.bin"));
     let (_, play_s1_digest) = handshake::find_server_digest(play_s1).unwrap();
     let (_, play_c1_digest) = handshake::find_client_digest(play_c1).unwrap();
     assert!(handshake::verify_c2(&play_s1_digest, play_c2), "ffmpeg player C2 signature");
     assert!(handshake::verify_s2(&play_c1_digest, play_s2));
     // Our server answers ffmpeg's C0+C1 with a digest handshake too.
     let mut server = handshake::ServerHandshake::new(0, &[0x42; handshake::RANDOM_LEN]);
-    assert_eq!(server.handle_input(&PUBLISH_C2S[..1 + PACKET_LEN]).unwrap(), 1 + PACKET_LEN);
+    assert_eq!(server.handle_input(&load("ffmpeg-publish-c2s.bin")[..1 + PACKET_LEN]).unwrap(), 1 + PACKET_LEN);
     assert!(server.outcome().unwrap().digest.is_some());
     // Our client accepts nginx's S0+S1 and S2 (S2 answers ffmpeg's C1, not ours).
     let mut client = handshake::ClientHandshake::new(Default::default(), 0, &[0x24; handshake::RANDOM_LEN]);
     client.transmitted(1 + PACKET_LEN);
-    assert_eq!(client.handle_input(&PUBLISH_S2C[..1 + PACKET_LEN]).unwrap(), 1 + PACKET_LEN);
+    assert_eq!(client.handle_input(&load("ffmpeg-publish-s2c.bin")[..1 + PACKET_LEN]).unwrap(), 1 + PACKET_LEN);
     assert!(client.outcome().unwrap().digest.is_some());
-    assert_eq!(client.handle_input(&PUBLISH_S2C[1 + PACKET_LEN..]).unwrap(), PACKET_LEN);
+    assert_eq!(client.handle_input(&load("ffmpeg-publish-s2c.bin")[1 + PACKET_LEN..]).unwrap(), PACKET_LEN);
     assert_eq!(client.outcome().unwrap().answer_signed, Some(false));
 }
 
 #[test]
 fn ffmpeg_publisher_to_nginx() {
-    let (_, _, msgs) = split(PUBLISH_C2S);
+    let (_, _, msgs) = split(load("ffmpeg-publish-c2s.bin"));
     let (names, audio, video) = check_all(&msgs);
     assert_eq!(&names[..5], ["connect", "releaseStream", "FCPublish", "createStream", "publish"]);
     assert!(names.contains(&"onMetaData".to_string()));
@@ -200,7 +207,7 @@ fn ffmpeg_publisher_to_nginx() {
 
 #[test]
 fn nginx_answers_the_publisher() {
-    let (_, _, msgs) = split(PUBLISH_S2C);
+    let (_, _, msgs) = split(load("ffmpeg-publish-s2c.bin"));
     let (names, _, _) = check_all(&msgs);
     assert!(names.iter().filter(|n| *n == "_result").count() >= 2, "{names:?}");
     let controls: Vec<ProtocolControl> = msgs
@@ -231,7 +238,7 @@ fn nginx_answers_the_publisher() {
 
 #[test]
 fn ffmpeg_player_and_nginx_stream() {
-    let (_, _, up) = split(PLAY_C2S);
+    let (_, _, up) = split(load("ffmpeg-play-c2s.bin"));
     let (names, _, _) = check_all(&up);
     assert!(names.contains(&"play".to_string()), "{names:?}");
     let play = commands(&up).find(|(_, c)| c.name == "play").unwrap().1;
@@ -242,7 +249,7 @@ fn ffmpeg_player_and_nginx_stream() {
     assert!(up.iter().any(|m| m.type_id == type_id::USER_CONTROL
         && matches!(UserControl::decode(&m.payload), Ok(UserControl::SetBufferLength { .. }))));
 
-    let (_, _, down) = split(PLAY_S2C);
+    let (_, _, down) = split(load("ffmpeg-play-s2c.bin"));
     let (names, audio, video) = check_all(&down);
     assert!(names.contains(&"onStatus".to_string()), "{names:?}");
     assert!(video >= 5 && audio >= 10, "video {video} audio {audio}");

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Runs every test of the project. On a fresh Debian machine it first installs
+# what the tests need: nginx with the RTMP module, ffmpeg, the bare-metal Rust
+# targets, and cargo-fuzz (run with the machine's nightly toolchain).
+#
+#   scripts/test.sh            everything
+#   FUZZ_SECONDS=60 scripts/test.sh   longer fuzz smoke (default 20 s a target)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+fuzz_seconds=${FUZZ_SECONDS:-20}
+passed=0
+step() { echo; echo "==> $*"; }
+ok() { passed=$((passed + 1)); }
+
+# --- prerequisites -----------------------------------------------------------
+step "prerequisites"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+apt_packages=(nginx-light libnginx-mod-rtmp ffmpeg python3)
+missing=()
+for p in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+fi
+# Debian starts nginx on port 80 when it is installed; the tests run their own.
+$sudo systemctl stop nginx 2>/dev/null || true
+rustup target add thumbv7em-none-eabihf riscv32imac-unknown-none-elf
+if ! cargo fuzz --version > /dev/null 2>&1; then
+    cargo install cargo-fuzz --locked
+fi
+
+# --- static checks -------------------------------------------------------------
+step "rustfmt"
+cargo fmt --all -- --check
+ok
+step "clippy (warnings denied)"
+cargo clippy --all-targets --locked -- -D warnings
+ok
+step "rtmp-core builds for bare metal, no_std and no alloc"
+for target in thumbv7em-none-eabihf riscv32imac-unknown-none-elf; do
+    cargo build -p rtmp-core --no-default-features --locked --target "$target"
+done
+if grep -rnE 'extern crate alloc|alloc::' rtmp-core/src; then
+    echo "rtmp-core must not use alloc"; exit 1
+fi
+# `extern crate std` is allowed only in test modules.
+if grep -rn 'extern crate std' rtmp-core/src | grep -v 'roundtrip_tests.rs' | while IFS=: read -r file line _; do
+    head -n "$line" "$file" | grep -q '#\[cfg(test)\]' || echo "$file:$line"
+done | grep .; then
+    echo "extern crate std outside a test module"; exit 1
+fi
+ok
+
+# --- tests -----------------------------------------------------------------------
+step "unit, integration and doc tests"
+cargo test --workspace --locked
+ok
+step "fresh captures from the installed ffmpeg and nginx-rtmp decode"
+captures=$(mktemp -d)
+trap 'rm -rf "$captures"' EXIT
+scripts/capture-peers.sh "$captures"
+RTMP_PEER_CAPTURES="$captures" cargo test -p rtmp-core --locked --test peer_captures
+ok
+step "benchmarks run once each (criterion --test)"
+cargo bench -p benches --locked -- --test
+ok
+
+# --- fuzz smoke ------------------------------------------------------------------
+step "fuzz smoke, ${fuzz_seconds}s per target"
+cargo +nightly fuzz build
+for target in $(cargo +nightly fuzz list); do
+    scratch=$(mktemp -d)
+    echo "fuzz $target"
+    if ! cargo +nightly fuzz run "$target" "$scratch" "fuzz/corpus/$target" -- \
+        -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 > "$scratch.log" 2>&1; then
+        tail -n 60 "$scratch.log"
+        echo "fuzz target $target failed; reproducer in fuzz/artifacts/$target"
+        exit 1
+    fi
+    grep -E '^#[0-9]+ *DONE' "$scratch.log" || true
+    rm -rf "$scratch" "$scratch.log"
+done
+ok
+
+echo
+echo "test.sh: $passed passed, 0 failed"
