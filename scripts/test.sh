@@ -82,7 +82,7 @@ for target in $(cargo +nightly fuzz list); do
         echo "fuzz target $target failed; reproducer in fuzz/artifacts/$target"
         exit 1
     fi
-    grep -E '^#[0-9]+ *DONE' "$scratch.log" || true
+    grep -E '^#[0-9]+[[:space:]]+DONE' "$scratch.log" || true
     rm -rf "$scratch" "$scratch.log"
 done
 ok

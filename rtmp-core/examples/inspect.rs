@@ -6,8 +6,7 @@
 //! cargo run -p rtmp-core --example inspect -- FILE --dump DIR   # also write each payload to DIR
 //! ```
 //!
-//! Stream names are printed, so do not paste the output of a capture that
-//! holds a real stream key.
+//! Stream names (usually stream keys) are shown redacted, by their length.
 
 use rtmp_core::chunk::{ChunkReader, ReaderConfig};
 use rtmp_core::handshake::{self, PACKET_LEN};

@@ -7,7 +7,7 @@ use rtmp_core::amf0::{self, Value};
 use rtmp_core::chunk::{ChunkReader, ReaderConfig};
 use rtmp_core::handshake::{self, PACKET_LEN};
 use rtmp_core::message::{
-    encode, type_id, Command, CommandMessage, DataMessage, ProtocolControl, StatusLevel, UserControl,
+    encode, type_id, Command, CommandMessage, DataMessage, ProtocolControl, StatusLevel, StreamName, UserControl,
 };
 
 /// Reads a capture from `$RTMP_PEER_CAPTURES` when set (the test script
@@ -175,14 +175,18 @@ fn ffmpeg_publisher_to_nginx() {
                 assert!(connect.tc_url().unwrap().ends_with("/live"));
                 continue;
             }
-            Command::ReleaseStream { transaction_id, name } => encode::release_stream(&mut buf, transaction_id, name),
-            Command::FcPublish { transaction_id, name } => encode::fc_publish(&mut buf, transaction_id, name),
+            Command::ReleaseStream { transaction_id, name } => {
+                encode::release_stream(&mut buf, transaction_id, name.as_str())
+            }
+            Command::FcPublish { transaction_id, name } => encode::fc_publish(&mut buf, transaction_id, name.as_str()),
             Command::CreateStream { transaction_id } => encode::create_stream(&mut buf, transaction_id),
             Command::Publish { transaction_id, name, publish_type } => {
-                assert_eq!((name, publish_type), ("cap", "live"));
-                encode::publish(&mut buf, transaction_id, name, publish_type)
+                assert_eq!((name.as_str(), publish_type), ("cap", "live"));
+                encode::publish(&mut buf, transaction_id, name.as_str(), publish_type)
             }
-            Command::FcUnpublish { transaction_id, name } => encode::fc_unpublish(&mut buf, transaction_id, name),
+            Command::FcUnpublish { transaction_id, name } => {
+                encode::fc_unpublish(&mut buf, transaction_id, name.as_str())
+            }
             Command::DeleteStream { transaction_id, stream_id } => {
                 encode::delete_stream(&mut buf, transaction_id, stream_id)
             }
@@ -242,7 +246,7 @@ fn ffmpeg_player_and_nginx_stream() {
     let (names, _, _) = check_all(&up);
     assert!(names.contains(&"play".to_string()), "{names:?}");
     let play = commands(&up).find(|(_, c)| c.name == "play").unwrap().1;
-    assert!(matches!(play.command().unwrap(), Command::Play { name: "cap", .. }));
+    assert!(matches!(play.command().unwrap(), Command::Play { name: StreamName("cap"), .. }));
     let connect = commands(&up).find(|(_, c)| c.name == "connect").unwrap().1;
     let Command::Connect(connect) = connect.command().unwrap() else { panic!() };
     assert_eq!(connect.properties.get_number("videoCodecs"), Some(252.0));

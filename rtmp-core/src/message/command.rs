@@ -8,7 +8,8 @@ use core::fmt;
 
 /// A command split into the parts all commands share: name, transaction id
 /// and command object, with the remaining arguments left undecoded.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// `Debug` shows the arguments' length only: they may hold a stream key.
+#[derive(Clone, Copy, PartialEq)]
 pub struct CommandMessage<'a> {
     /// The command name (`connect`, `_result`, `onStatus` ...).
     pub name: &'a str,
@@ -18,6 +19,17 @@ pub struct CommandMessage<'a> {
     /// `Undefined` when the sender stopped after the transaction id.
     pub command_object: Value<'a>,
     args: &'a [u8],
+}
+
+impl fmt::Debug for CommandMessage<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CommandMessage")
+            .field("name", &self.name)
+            .field("transaction_id", &self.transaction_id)
+            .field("command_object", &self.command_object)
+            .field("args", &crate::url::Redacted(self.args.len()))
+            .finish()
+    }
 }
 
 impl<'a> CommandMessage<'a> {
@@ -69,6 +81,10 @@ impl<'a> CommandMessage<'a> {
         self.arg(i)?.and_then(|v| v.as_str()).ok_or(MessageError::MissingArgument(what))
     }
 
+    fn name_arg(&self) -> Result<StreamName<'a>, MessageError> {
+        self.str_arg(0, "stream name").map(StreamName)
+    }
+
     /// The typed view of this command.
     pub fn command(&self) -> Result<Command<'a>, MessageError> {
         let tid = self.transaction_id;
@@ -92,9 +108,9 @@ impl<'a> CommandMessage<'a> {
                     self.arg(0)?.and_then(|v| v.as_object()).ok_or(MessageError::MissingArgument("info object"))?;
                 Command::OnStatus(Status::from_object(info)?)
             }
-            "releaseStream" => Command::ReleaseStream { transaction_id: tid, name: self.str_arg(0, "stream name")? },
-            "FCPublish" => Command::FcPublish { transaction_id: tid, name: self.str_arg(0, "stream name")? },
-            "FCUnpublish" => Command::FcUnpublish { transaction_id: tid, name: self.str_arg(0, "stream name")? },
+            "releaseStream" => Command::ReleaseStream { transaction_id: tid, name: self.name_arg()? },
+            "FCPublish" => Command::FcPublish { transaction_id: tid, name: self.name_arg()? },
+            "FCUnpublish" => Command::FcUnpublish { transaction_id: tid, name: self.name_arg()? },
             "createStream" => Command::CreateStream { transaction_id: tid },
             "deleteStream" => Command::DeleteStream {
                 transaction_id: tid,
@@ -106,13 +122,13 @@ impl<'a> CommandMessage<'a> {
             "closeStream" => Command::CloseStream,
             "publish" => Command::Publish {
                 transaction_id: tid,
-                name: self.str_arg(0, "stream name")?,
+                name: self.name_arg()?,
                 // Missing type means "live" (FMS and nginx-rtmp default).
                 publish_type: self.arg(1)?.and_then(|v| v.as_str()).unwrap_or("live"),
             },
             "play" => Command::Play {
                 transaction_id: tid,
-                name: self.str_arg(0, "stream name")?,
+                name: self.name_arg()?,
                 start: self.arg(1)?.and_then(|v| v.as_number()).unwrap_or(-2.0),
                 duration: self.arg(2)?.and_then(|v| v.as_number()).unwrap_or(-1.0),
                 reset: self.arg(3)?.and_then(|v| v.as_bool()).unwrap_or(true),
@@ -154,21 +170,21 @@ pub enum Command<'a> {
         /// Transaction id.
         transaction_id: f64,
         /// Stream name with its query string.
-        name: &'a str,
+        name: StreamName<'a>,
     },
     /// `FCPublish` (FMLE).
     FcPublish {
         /// Transaction id.
         transaction_id: f64,
         /// Stream name with its query string.
-        name: &'a str,
+        name: StreamName<'a>,
     },
     /// `FCUnpublish` (FMLE).
     FcUnpublish {
         /// Transaction id.
         transaction_id: f64,
         /// Stream name with its query string.
-        name: &'a str,
+        name: StreamName<'a>,
     },
     /// `createStream`.
     CreateStream {
@@ -189,7 +205,7 @@ pub enum Command<'a> {
         /// Transaction id.
         transaction_id: f64,
         /// Stream name with its query string.
-        name: &'a str,
+        name: StreamName<'a>,
         /// `live`, `record` or `append`.
         publish_type: &'a str,
     },
@@ -198,7 +214,7 @@ pub enum Command<'a> {
         /// Transaction id.
         transaction_id: f64,
         /// Stream name with its query string.
-        name: &'a str,
+        name: StreamName<'a>,
         /// -2 live or recorded, -1 live only, >= 0 recorded from that second.
         start: f64,
         /// Playback duration, -1 for all.
@@ -210,6 +226,30 @@ pub enum Command<'a> {
     OnBwDone,
     /// Any other command, undecoded.
     Other(CommandMessage<'a>),
+}
+
+/// A stream name as a peer sent it, query string included. It is usually a
+/// secret (YouTube's stream key is the name; Bilibili and Aliyun put keys and
+/// signatures in its query), so its `Debug` output shows only its length.
+/// Use [`StreamName::as_str`] where the real name is needed.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StreamName<'a>(pub &'a str);
+
+impl<'a> StreamName<'a> {
+    /// The name, query string included.
+    pub fn as_str(&self) -> &'a str {
+        self.0
+    }
+    /// The name without its query string (what servers record under).
+    pub fn base_name(&self) -> &'a str {
+        self.0.split_once('?').map_or(self.0, |(n, _)| n)
+    }
+}
+
+impl fmt::Debug for StreamName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("StreamName").field(&crate::url::Redacted(self.0.len())).finish()
+    }
 }
 
 /// A `connect` command's properties.
@@ -523,19 +563,22 @@ mod tests {
         assert_eq!(c.four_cc_list().unwrap().iter().nth(1), Some(Value::String("avc1")));
 
         let n = encode::publish(&mut b, 5.0, "cam?key=s", "live").unwrap();
-        assert_eq!(decode(&b[..n]), Command::Publish { transaction_id: 5.0, name: "cam?key=s", publish_type: "live" });
+        assert_eq!(
+            decode(&b[..n]),
+            Command::Publish { transaction_id: 5.0, name: StreamName("cam?key=s"), publish_type: "live" }
+        );
         let n = encode::play(&mut b, 4.0, "cam", -2.0).unwrap();
-        assert!(matches!(decode(&b[..n]), Command::Play { name: "cam", start: -2.0, reset: true, .. }));
+        assert!(matches!(decode(&b[..n]), Command::Play { name: StreamName("cam"), start: -2.0, reset: true, .. }));
         let n = encode::create_stream(&mut b, 4.0).unwrap();
         assert_eq!(decode(&b[..n]), Command::CreateStream { transaction_id: 4.0 });
         let n = encode::delete_stream(&mut b, 6.0, 1.0).unwrap();
         assert_eq!(decode(&b[..n]), Command::DeleteStream { transaction_id: 6.0, stream_id: 1.0 });
         let n = encode::release_stream(&mut b, 2.0, "x").unwrap();
-        assert_eq!(decode(&b[..n]), Command::ReleaseStream { transaction_id: 2.0, name: "x" });
+        assert_eq!(decode(&b[..n]), Command::ReleaseStream { transaction_id: 2.0, name: StreamName("x") });
         let n = encode::fc_publish(&mut b, 3.0, "x").unwrap();
-        assert_eq!(decode(&b[..n]), Command::FcPublish { transaction_id: 3.0, name: "x" });
+        assert_eq!(decode(&b[..n]), Command::FcPublish { transaction_id: 3.0, name: StreamName("x") });
         let n = encode::fc_unpublish(&mut b, 7.0, "x").unwrap();
-        assert_eq!(decode(&b[..n]), Command::FcUnpublish { transaction_id: 7.0, name: "x" });
+        assert_eq!(decode(&b[..n]), Command::FcUnpublish { transaction_id: 7.0, name: StreamName("x") });
         let n = encode::on_bw_done(&mut b).unwrap();
         assert_eq!(decode(&b[..n]), Command::OnBwDone);
         let n = encode::result(&mut b, 4.0, Some(1.0)).unwrap();
@@ -556,6 +599,18 @@ mod tests {
         let Command::Result { properties, info, .. } = decode(&b[..n]) else { panic!() };
         assert_eq!(properties.as_object().unwrap().get_number("capabilities"), Some(31.0));
         assert_eq!(info.as_object().unwrap().get_str("code"), Some(ok.code));
+    }
+
+    #[test]
+    fn stream_names_are_redacted_in_debug() {
+        extern crate std;
+        let mut b = [0u8; 128];
+        let n = encode::publish(&mut b, 5.0, "live_123?key=SECRET", "live").unwrap();
+        let cmd = decode(&b[..n]);
+        let shown = std::format!("{cmd:?}");
+        assert!(!shown.contains("SECRET") && !shown.contains("live_123"), "{shown}");
+        let Command::Publish { name, .. } = cmd else { panic!() };
+        assert_eq!((name.as_str(), name.base_name()), ("live_123?key=SECRET", "live_123"));
     }
 
     #[test]

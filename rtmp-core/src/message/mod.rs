@@ -8,7 +8,9 @@ mod command;
 mod control;
 mod data;
 
-pub use command::{encode, Command, CommandMessage, Connect, ConnectParams, Status, StatusInfo, StatusLevel};
+pub use command::{
+    encode, Command, CommandMessage, Connect, ConnectParams, Status, StatusInfo, StatusLevel, StreamName,
+};
 pub use control::{LimitType, ProtocolControl, UserControl};
 pub use data::{DataMessage, MetadataEntry};
 
