@@ -127,10 +127,7 @@ impl<const N: usize> ChunkWriter<N> {
         let ts_bytes = if extended { [0xFF; 3] } else { be24(field) };
 
         let mut first = [0u8; MAX_HEADER_LEN];
-        let mut basic = [0u8; 3];
-        let b = write_basic_header(&mut basic, fmt, h.csid);
-        first[..b].copy_from_slice(&basic[..b]);
-        let mut n = b;
+        let mut n = write_basic_header(&mut first, fmt, h.csid);
         if fmt <= 2 {
             first[n..n + 3].copy_from_slice(&ts_bytes);
             n += 3;
@@ -145,9 +142,7 @@ impl<const N: usize> ChunkWriter<N> {
             n += 4;
         }
         let mut cont = [0u8; 7];
-        let cb = write_basic_header(&mut basic, 3, h.csid);
-        cont[..cb].copy_from_slice(&basic[..cb]);
-        let mut cn = cb;
+        let mut cn = write_basic_header(&mut cont, 3, h.csid);
         if extended {
             first[n..n + 4].copy_from_slice(&field.to_be_bytes());
             n += 4;
@@ -177,7 +172,9 @@ impl<const N: usize> ChunkWriter<N> {
         }
 
         let chunk = self.chunk_size as usize;
-        let chunks = if len == 0 { 1 } else { len.div_ceil(chunk) };
+        // 32-bit division: `length` has 24 bits and the chunk size 31, and a
+        // 32-bit divide costs a fraction of a 64-bit one on common cores.
+        let chunks = if length == 0 { 1 } else { length.div_ceil(self.chunk_size) as usize };
         let total = n + len + (chunks - 1) * cn;
         Ok(ChunkedMessage { first, first_len: n as u8, cont, cont_len: cn as u8, parts, len, chunk, total, pos: 0 })
     }
@@ -237,80 +234,103 @@ impl<'p> ChunkedMessage<'p> {
         self.pos = self.pos.saturating_add(n).min(self.total);
     }
 
-    /// Fills `out` with the slices still to send, in order, and returns how
-    /// many it filled. Payload slices point into the caller's parts; header
-    /// slices into `self`. Fewer than all remaining bytes are listed when
-    /// `out` is short; call again after [`advance`](Self::advance).
-    pub fn fill<'s>(&'s self, out: &mut [&'s [u8]]) -> usize {
-        let mut filled = 0;
-        let mut pos = self.pos;
-        let first = self.first_len as usize;
-        let cont = self.cont_len as usize;
-        // Locate the chunk holding `pos`.
-        let first_span = first + self.len.min(self.chunk);
-        let (mut k, mut off) = if pos < first_span {
-            (0, pos)
+    /// The slices still to send, in order: header bytes from `self`, payload
+    /// slices from the caller's parts. Push them into the driver's `IoSlice`
+    /// array, write, and report the bytes written with [`advance`](Self::advance);
+    /// take as many as the platform's `IOV_MAX` allows per call.
+    pub fn slices(&self) -> Slices<'_> {
+        let first = &self.first[..self.first_len as usize];
+        let cont = &self.cont[..self.cont_len as usize];
+        let chunk = self.chunk;
+        // Locate the chunk holding `pos`, and the offset inside it.
+        let first_span = first.len() + self.len.min(chunk);
+        let (k, off, hdr) = if self.pos < first_span {
+            (0, self.pos, first)
         } else {
-            let rel = pos - first_span;
-            (1 + rel / (cont + self.chunk), rel % (cont + self.chunk))
+            // Below 2^25 (a 24-bit payload plus headers), so 32-bit division is exact.
+            let rel = (self.pos - first_span) as u32;
+            let span = (cont.len() + chunk).min(u32::MAX as usize) as u32;
+            (1 + (rel / span) as usize, (rel % span) as usize, cont)
         };
-        // Payload cursor: part index and offset of payload byte `p`.
-        let mut part = 0;
-        let mut part_off = 0;
-        let seek = |p: usize, part: &mut usize, part_off: &mut usize| {
-            let mut left = p;
-            *part = 0;
-            while *part < self.parts.len() && left >= self.parts[*part].len() {
-                left -= self.parts[*part].len();
-                *part += 1;
+        let (header, in_chunk) = if off < hdr.len() { (&hdr[off..], 0) } else { (&hdr[..0], off - hdr.len()) };
+        let done = (k * chunk + in_chunk).min(self.len);
+        let chunk_left = self.len.saturating_sub(k * chunk).min(chunk) - in_chunk.min(chunk);
+        // Find the part holding payload byte `done`.
+        let mut rest = self.parts.iter();
+        let mut cur: &[u8] = &[];
+        let mut skip = done;
+        for p in rest.by_ref() {
+            if skip < p.len() {
+                cur = &p[skip..];
+                break;
             }
-            *part_off = left;
-        };
-        let mut seeked = false;
-        while pos < self.total && filled < out.len() {
-            let hdr: &'s [u8] = if k == 0 { &self.first[..first] } else { &self.cont[..cont] };
-            let payload_start = k * self.chunk;
-            let payload_len = self.len.saturating_sub(payload_start).min(self.chunk);
-            if off < hdr.len() {
-                out[filled] = &hdr[off..];
-                filled += 1;
-                pos += hdr.len() - off;
-                off = hdr.len();
-                continue;
-            }
-            let in_chunk = off - hdr.len();
-            if in_chunk >= payload_len {
-                k += 1;
-                off = 0;
-                continue;
-            }
-            if !seeked {
-                seek(payload_start + in_chunk, &mut part, &mut part_off);
-                seeked = true;
-            }
-            // Emit up to the end of this chunk's payload, one part at a time.
-            let mut want = payload_len - in_chunk;
-            while want > 0 && filled < out.len() && part < self.parts.len() {
-                let p = self.parts[part];
-                let take = (p.len() - part_off).min(want);
-                if take > 0 {
-                    out[filled] = &p[part_off..part_off + take];
-                    filled += 1;
-                }
-                want -= take;
-                pos += take;
-                off += take;
-                part_off += take;
-                if part_off == p.len() {
-                    part += 1;
-                    part_off = 0;
-                }
-            }
-            if want > 0 {
-                break; // `out` is full
-            }
+            skip -= p.len();
         }
-        filled
+        Slices {
+            cont,
+            header: if self.pos >= self.total { &[] } else { header },
+            cur,
+            rest,
+            chunk_left,
+            payload_left: self.len - done,
+            chunk,
+        }
+    }
+
+    /// Fills `out` with the next slices to send (see [`slices`](Self::slices))
+    /// and returns how many it filled.
+    pub fn fill<'s>(&'s self, out: &mut [&'s [u8]]) -> usize {
+        let mut n = 0;
+        for (slot, s) in out.iter_mut().zip(self.slices()) {
+            *slot = s;
+            n += 1;
+        }
+        n
+    }
+}
+
+/// Iterator over the slices of a [`ChunkedMessage`] still to send.
+#[derive(Clone, Debug)]
+pub struct Slices<'s> {
+    /// The continuation header (never empty: a basic header is 1 to 3 bytes).
+    cont: &'s [u8],
+    /// Header bytes to emit before the current chunk's payload.
+    header: &'s [u8],
+    /// What is left of the current payload part.
+    cur: &'s [u8],
+    /// The parts after it.
+    rest: core::slice::Iter<'s, &'s [u8]>,
+    /// Payload bytes left in the current chunk.
+    chunk_left: usize,
+    /// Payload bytes left in the whole message, current chunk included.
+    payload_left: usize,
+    chunk: usize,
+}
+
+impl<'s> Iterator for Slices<'s> {
+    type Item = &'s [u8];
+
+    #[inline]
+    fn next(&mut self) -> Option<&'s [u8]> {
+        if !self.header.is_empty() {
+            return Some(core::mem::take(&mut self.header));
+        }
+        if self.chunk_left == 0 {
+            if self.payload_left == 0 {
+                return None;
+            }
+            self.chunk_left = self.chunk.min(self.payload_left);
+            return Some(self.cont);
+        }
+        while self.cur.is_empty() {
+            self.cur = self.rest.next()?;
+        }
+        let take = self.cur.len().min(self.chunk_left);
+        let (slice, rest) = self.cur.split_at(take);
+        self.cur = rest;
+        self.chunk_left -= take;
+        self.payload_left -= take;
+        Some(slice)
     }
 }
 
