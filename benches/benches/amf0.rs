@@ -60,14 +60,13 @@ fn encode_bench(c: &mut Criterion) {
 
     // connect, exactly as ffmpeg sent it.
     let tc_url = "rtmp://127.0.0.1:19352/live";
-    let tc: &dyn std::fmt::Display = &tc_url;
     let flash_ver = "FMLE/3.0 (compatible; Lavf59.27.100)";
     let params = ConnectParams {
         transaction_id: 1.0,
         app: "live",
         kind: Some("nonprivate"),
         flash_ver,
-        tc_url: tc,
+        tc_url,
         player: false,
         four_cc_list: &[],
     };

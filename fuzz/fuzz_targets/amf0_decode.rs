@@ -39,9 +39,36 @@ fuzz_target!(|data: &[u8]| {
 fn walk(v: &Value<'_>, depth: usize) {
     assert!(depth <= amf0::MAX_DEPTH + 1);
     match v {
-        Value::Object(o) | Value::TypedObject(_, o) => o.iter().for_each(|(_, v)| walk(&v, depth + 1)),
-        Value::EcmaArray(a) => a.properties.iter().for_each(|(_, v)| walk(&v, depth + 1)),
+        Value::Object(o) | Value::TypedObject(_, o) => properties(o, v, depth),
+        Value::EcmaArray(a) => properties(&a.properties, v, depth),
         Value::StrictArray(a) => a.iter().for_each(|v| walk(&v, depth + 1)),
         _ => {}
     }
+}
+
+/// Iterating an object must yield every property: the properties' sizes add
+/// up to the object's body.
+fn properties(o: &amf0::Object<'_>, whole: &Value<'_>, depth: usize) {
+    let mut seen = 0;
+    for (k, v) in o.iter() {
+        walk(&v, depth + 1);
+        seen += 2
+            + k.len()
+            + amf0::encoded_len(|w| {
+                w.value(&v);
+            })
+            .unwrap();
+    }
+    let with_frame = amf0::encoded_len(|w| {
+        w.value(whole);
+    })
+    .unwrap();
+    let frame = 1
+        + 3
+        + match whole {
+            Value::EcmaArray(_) => 4,
+            Value::TypedObject(class, _) => 2 + class.len(),
+            _ => 0,
+        };
+    assert_eq!(seen + frame, with_frame, "iteration skipped part of an object");
 }

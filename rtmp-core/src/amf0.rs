@@ -167,12 +167,22 @@ impl<'a> Value<'a> {
 pub struct Object<'a> {
     /// Property bytes, without the closing `00 00 09`.
     body: &'a [u8],
+    /// The same bytes as text, when all of them are valid UTF-8 (objects of
+    /// strings: connect, status objects). Iteration then slices keys and
+    /// string values out of it instead of validating each one again.
+    text: Option<&'a str>,
+}
+
+impl<'a> Object<'a> {
+    fn new(body: &'a [u8]) -> Self {
+        Object { body, text: core::str::from_utf8(body).ok() }
+    }
 }
 
 impl<'a> Object<'a> {
     /// An iterator over `(key, value)` pairs in wire order.
     pub fn iter(&self) -> Properties<'a> {
-        Properties { rest: self.body }
+        Properties { rest: self.body, text: self.text }
     }
     /// The first property called `key`.
     pub fn get(&self, key: &str) -> Option<Value<'a>> {
@@ -210,6 +220,19 @@ impl fmt::Debug for Object<'_> {
 #[derive(Clone)]
 pub struct Properties<'a> {
     rest: &'a [u8],
+    /// `rest` as text, while the object's body is all valid UTF-8.
+    text: Option<&'a str>,
+}
+
+impl<'a> Properties<'a> {
+    /// A string of `len` bytes at `at`, sliced from the text when there is one.
+    #[inline]
+    fn str_at(&self, at: usize, len: usize) -> Option<&'a str> {
+        match self.text {
+            Some(t) => t.get(at..at + len),
+            None => core::str::from_utf8(self.rest.get(at..at + len)?).ok(),
+        }
+    }
 }
 
 impl<'a> Iterator for Properties<'a> {
@@ -217,9 +240,28 @@ impl<'a> Iterator for Properties<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         // The body was validated when the object was decoded; any failure here
         // would be a bug, and ends the iteration rather than panicking.
-        let (rest, key) = short_str(self.rest).ok()?;
-        let (value, rest) = decode_at(rest, 1).ok()?;
-        self.rest = rest;
+        let [a, b, ..] = *self.rest else { return None };
+        let key_len = usize::from(u16::from_be_bytes([a, b]));
+        let key = self.str_at(2, key_len)?;
+        let at = 2 + key_len;
+        let (value, used) = match self.rest.get(at..)? {
+            [marker::STRING, a, b, ..] => {
+                let n = usize::from(u16::from_be_bytes([*a, *b]));
+                (Value::String(self.str_at(at + 3, n)?), at + 3 + n)
+            }
+            [marker::NUMBER, ..] => {
+                let b: [u8; 8] = self.rest.get(at + 1..at + 9)?.try_into().ok()?;
+                (Value::Number(f64::from_be_bytes(b)), at + 9)
+            }
+            _ => {
+                let (value, rest) = decode_at(&self.rest[at..], 1).ok()?;
+                (value, self.rest.len() - rest.len())
+            }
+        };
+        self.rest = &self.rest[used..];
+        // A value ends where the next key's length begins; if that is not a
+        // character boundary, carry on without the text.
+        self.text = self.text.and_then(|t| t.get(used..));
         Some((key, value))
     }
 }
@@ -328,28 +370,96 @@ fn truncated(_: nom::Err<()>) -> Amf0Error {
     Amf0Error::Truncated
 }
 
-fn take(input: &[u8], n: usize) -> Result<(&[u8], &[u8]), Amf0Error> {
-    if input.len() < n {
-        return Err(Amf0Error::Truncated);
-    }
-    let (head, rest) = input.split_at(n);
-    Ok((rest, head))
-}
-
 fn utf8(b: &[u8]) -> Result<&str, Amf0Error> {
     core::str::from_utf8(b).map_err(|_| Amf0Error::InvalidUtf8)
 }
 
+/// Checks a string's bytes without building a `&str`: ASCII, the common
+/// case, is checked word-wise; anything else gets full UTF-8 validation.
+#[inline]
+fn check_utf8(b: &[u8]) -> Result<(), Amf0Error> {
+    if b.is_ascii() || core::str::from_utf8(b).is_ok() {
+        Ok(())
+    } else {
+        Err(Amf0Error::InvalidUtf8)
+    }
+}
+
+/// Splits a string with a 16-bit length off the front: (rest, bytes).
+#[inline]
+fn short_bytes(input: &[u8]) -> Result<(&[u8], &[u8]), Amf0Error> {
+    let [a, b, rest @ ..] = input else { return Err(Amf0Error::Truncated) };
+    let n = usize::from(u16::from_be_bytes([*a, *b]));
+    if rest.len() < n {
+        return Err(Amf0Error::Truncated);
+    }
+    let (s, rest) = rest.split_at(n);
+    Ok((rest, s))
+}
+
+/// Splits a string with a 32-bit length off the front: (rest, bytes).
+#[inline]
+fn long_bytes(input: &[u8]) -> Result<(&[u8], &[u8]), Amf0Error> {
+    let [a, b, c, d, rest @ ..] = input else { return Err(Amf0Error::Truncated) };
+    let n = u32::from_be_bytes([*a, *b, *c, *d]) as usize;
+    if rest.len() < n {
+        return Err(Amf0Error::Truncated);
+    }
+    let (s, rest) = rest.split_at(n);
+    Ok((rest, s))
+}
+
 fn short_str(input: &[u8]) -> Result<(&[u8], &str), Amf0Error> {
-    let (rest, len): (_, u16) = be_u16::<_, ()>(input).map_err(truncated)?;
-    let (rest, s) = take(rest, usize::from(len))?;
+    let (rest, s) = short_bytes(input)?;
     Ok((rest, utf8(s)?))
 }
 
 fn long_str(input: &[u8]) -> Result<(&[u8], &str), Amf0Error> {
-    let (rest, len): (_, u32) = be_u32::<_, ()>(input).map_err(truncated)?;
-    let (rest, s) = take(rest, len as usize)?;
+    let (rest, s) = long_bytes(input)?;
     Ok((rest, utf8(s)?))
+}
+
+fn advance(input: &[u8], n: usize) -> Result<&[u8], Amf0Error> {
+    input.get(n..).ok_or(Amf0Error::Truncated)
+}
+
+/// Validates one value completely without building it; returns the rest.
+/// Objects are scanned with this, so decoding validates a whole tree once
+/// and iterating it later cannot fail.
+fn skip(input: &[u8], depth: usize) -> Result<&[u8], Amf0Error> {
+    if depth > MAX_DEPTH {
+        return Err(Amf0Error::TooDeep);
+    }
+    let (&m, rest) = input.split_first().ok_or(Amf0Error::Truncated)?;
+    match m {
+        marker::NUMBER => advance(rest, 8),
+        marker::BOOLEAN => advance(rest, 1),
+        marker::STRING => {
+            let (rest, s) = short_bytes(rest)?;
+            check_utf8(s)?;
+            Ok(rest)
+        }
+        marker::LONG_STRING | marker::XML_DOCUMENT => {
+            let (rest, s) = long_bytes(rest)?;
+            check_utf8(s)?;
+            Ok(rest)
+        }
+        marker::OBJECT => properties(rest, depth).map(|(_, rest)| rest),
+        marker::TYPED_OBJECT => {
+            let (rest, class) = short_bytes(rest)?;
+            check_utf8(class)?;
+            properties(rest, depth).map(|(_, rest)| rest)
+        }
+        marker::ECMA_ARRAY => properties(advance(rest, 4)?, depth).map(|(_, rest)| rest),
+        marker::STRICT_ARRAY => strict_elements(rest, depth).map(|(_, _, rest)| rest),
+        marker::DATE => advance(rest, 10),
+        marker::NULL | marker::UNDEFINED | marker::UNSUPPORTED => Ok(rest),
+        marker::REFERENCE => advance(rest, 2),
+        marker::OBJECT_END => Err(Amf0Error::UnexpectedObjectEnd),
+        marker::MOVIE_CLIP | marker::RECORD_SET => Err(Amf0Error::ReservedMarker(m)),
+        marker::AVMPLUS => Err(Amf0Error::Amf3Unsupported),
+        other => Err(Amf0Error::UnknownMarker(other)),
+    }
 }
 
 /// Scans properties up to and including the object-end marker; returns the
@@ -357,19 +467,34 @@ fn long_str(input: &[u8]) -> Result<(&[u8], &str), Amf0Error> {
 fn properties(input: &[u8], depth: usize) -> Result<(&[u8], &[u8]), Amf0Error> {
     let mut rest = input;
     loop {
-        let (after_key, key) = short_str(rest)?;
+        let (after_key, key) = short_bytes(rest)?;
         if key.is_empty() {
-            if let Some((&marker::OBJECT_END, after)) = after_key.split_first() {
-                let body_len = input.len() - rest.len();
-                return Ok((&input[..body_len], after));
+            match after_key.split_first() {
+                Some((&marker::OBJECT_END, after)) => {
+                    let body_len = input.len() - rest.len();
+                    return Ok((&input[..body_len], after));
+                }
+                None => return Err(Amf0Error::Truncated),
+                Some(_) => {}
             }
-            if after_key.is_empty() {
-                return Err(Amf0Error::Truncated);
-            }
+        } else {
+            check_utf8(key)?;
         }
-        let (_, after_value) = decode_at(after_key, depth + 1)?;
-        rest = after_value;
+        rest = skip(after_key, depth + 1)?;
     }
+}
+
+/// Scans a strict array's count and elements: (count, body, rest).
+fn strict_elements(input: &[u8], depth: usize) -> Result<(u32, &[u8], &[u8]), Amf0Error> {
+    let [a, b, c, d, start @ ..] = input else { return Err(Amf0Error::Truncated) };
+    let count = u32::from_be_bytes([*a, *b, *c, *d]);
+    let mut rest = start;
+    for _ in 0..count {
+        // Every element takes at least one byte, so a huge count ends with
+        // `Truncated` after at most `input.len()` rounds.
+        rest = skip(rest, depth + 1)?;
+    }
+    Ok((count, &start[..start.len() - rest.len()], rest))
 }
 
 fn decode_at(input: &[u8], depth: usize) -> Result<(Value<'_>, &[u8]), Amf0Error> {
@@ -401,28 +526,20 @@ fn decode_at(input: &[u8], depth: usize) -> Result<(Value<'_>, &[u8]), Amf0Error
         }
         marker::OBJECT => {
             let (body, rest) = properties(rest, depth)?;
-            (Value::Object(Object { body }), rest)
+            (Value::Object(Object::new(body)), rest)
         }
         marker::TYPED_OBJECT => {
             let (rest, class) = short_str(rest)?;
             let (body, rest) = properties(rest, depth)?;
-            (Value::TypedObject(class, Object { body }), rest)
+            (Value::TypedObject(class, Object::new(body)), rest)
         }
         marker::ECMA_ARRAY => {
             let (rest, count): (_, u32) = be_u32::<_, ()>(rest).map_err(truncated)?;
             let (body, rest) = properties(rest, depth)?;
-            (Value::EcmaArray(EcmaArray { count, properties: Object { body } }), rest)
+            (Value::EcmaArray(EcmaArray { count, properties: Object::new(body) }), rest)
         }
         marker::STRICT_ARRAY => {
-            let (start, count): (_, u32) = be_u32::<_, ()>(rest).map_err(truncated)?;
-            let mut rest = start;
-            for _ in 0..count {
-                // Every element takes at least one byte, so a huge count ends
-                // with `Truncated` after at most `input.len()` rounds.
-                let (_, r) = decode_at(rest, depth + 1)?;
-                rest = r;
-            }
-            let body = &start[..start.len() - rest.len()];
+            let (count, body, rest) = strict_elements(rest, depth)?;
             (Value::StrictArray(StrictArray { count, body }), rest)
         }
         marker::DATE => {
@@ -484,6 +601,7 @@ pub struct Writer<'b> {
 }
 
 impl Writer<'_> {
+    #[inline]
     fn put(&mut self, bytes: &[u8]) -> &mut Self {
         if !self.measuring {
             match self.buf.get_mut(self.pos..self.pos + bytes.len()) {
@@ -507,17 +625,23 @@ impl Writer<'_> {
         self.pos
     }
     /// A number.
+    #[inline]
     pub fn number(&mut self, v: f64) -> &mut Self {
-        self.put(&[marker::NUMBER]).put(&v.to_be_bytes())
+        let [a, b, c, d, e, f, g, h] = v.to_be_bytes();
+        self.put(&[marker::NUMBER, a, b, c, d, e, f, g, h])
     }
     /// A boolean.
     pub fn boolean(&mut self, v: bool) -> &mut Self {
         self.put(&[marker::BOOLEAN, v as u8])
     }
     /// A string: the short form up to 65535 bytes, the long form beyond.
+    #[inline]
     pub fn string(&mut self, s: &str) -> &mut Self {
         match u16::try_from(s.len()) {
-            Ok(n) => self.put(&[marker::STRING]).put(&n.to_be_bytes()).put(s.as_bytes()),
+            Ok(n) => {
+                let [a, b] = n.to_be_bytes();
+                self.put(&[marker::STRING, a, b]).put(s.as_bytes())
+            }
             Err(_) => self.long_string(s),
         }
     }
@@ -594,12 +718,14 @@ impl Writer<'_> {
         self.put(&[marker::STRICT_ARRAY]).put(&count.to_be_bytes())
     }
     /// A property key inside an object or ECMA array.
+    #[inline]
     pub fn key(&mut self, k: &str) -> &mut Self {
         if k.is_empty() {
             return self.fail(EncodeError::StringTooLong);
         }
         self.raw_key(k)
     }
+    #[inline]
     fn raw_key(&mut self, k: &str) -> &mut Self {
         match u16::try_from(k.len()) {
             Ok(n) => self.put(&n.to_be_bytes()).put(k.as_bytes()),
@@ -750,6 +876,26 @@ mod tests {
         })
         .unwrap();
         assert_eq!(&again[..m], &buf[..n]);
+    }
+
+    #[test]
+    fn iteration_reaches_short_trailing_values() {
+        // {"": true} with the boolean as the last two bytes of the body (found by fuzzing).
+        let bytes = [0x03, 0x00, 0x00, 0x01, 0x03, 0x00, 0x00, 0x09];
+        let (v, rest) = decode(&bytes).unwrap();
+        assert!(rest.is_empty());
+        let props: heapless::Vec<(&str, Value<'_>), 2> = v.as_object().unwrap().iter().collect();
+        assert_eq!(&props[..], &[("", Value::Boolean(true))]);
+        // Text body, then a non-text body, both ending in a short value.
+        let mut buf = [0u8; 64];
+        let n = encode(&mut buf, |w| {
+            w.object_start().key("a").string("x").key("b").null().object_end();
+            w.object_start().key("n").number(640.0).key("z").boolean(false).object_end();
+        })
+        .unwrap();
+        let all: heapless::Vec<Value<'_>, 2> = Values::new(&buf[..n]).map(|v| v.unwrap()).collect();
+        assert_eq!(all[0].as_object().unwrap().iter().count(), 2);
+        assert_eq!(all[1].as_object().unwrap().get("z"), Some(Value::Boolean(false)));
     }
 
     #[test]

@@ -22,6 +22,7 @@
 //! The stream name is usually a secret (a stream key or a signature), so the
 //! `Debug` output of [`RtmpUrl`] shows only its length.
 
+use crate::amf0::EncodeError;
 use core::fmt;
 
 /// The transport named by the URL scheme.
@@ -169,6 +170,41 @@ impl<'a> RtmpUrl<'a> {
     /// port always written, as ffmpeg and librtmp send it.
     pub fn tc_url(&self) -> TcUrl<'a> {
         TcUrl { url: *self }
+    }
+
+    /// Writes the `tcUrl` into `out` and returns it; when `out` is too short,
+    /// says how many bytes it needs.
+    ///
+    /// ```
+    /// use rtmp_core::url::RtmpUrl;
+    /// let url = RtmpUrl::parse("rtmp://example.com/live/key").unwrap();
+    /// let mut buf = [0u8; 64];
+    /// assert_eq!(url.write_tc_url(&mut buf).unwrap(), "rtmp://example.com:1935/live");
+    /// ```
+    pub fn write_tc_url<'b>(&self, out: &'b mut [u8]) -> Result<&'b str, EncodeError> {
+        struct Cursor<'c> {
+            out: &'c mut [u8],
+            len: usize,
+            needed: usize,
+        }
+        impl fmt::Write for Cursor<'_> {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                let end = self.needed + s.len();
+                if let Some(dst) = self.out.get_mut(self.needed..end) {
+                    dst.copy_from_slice(s.as_bytes());
+                    self.len = end;
+                }
+                self.needed = end;
+                Ok(())
+            }
+        }
+        let mut c = Cursor { out, len: 0, needed: 0 };
+        let _ = fmt::write(&mut c, format_args!("{}", self.tc_url()));
+        if c.needed > c.len {
+            return Err(EncodeError::BufferTooSmall { needed: c.needed });
+        }
+        let Cursor { out, len, .. } = c;
+        core::str::from_utf8(&out[..len]).map_err(|_| EncodeError::Nondeterministic)
     }
 }
 
@@ -319,6 +355,15 @@ mod tests {
         let d = format!("{u:?}");
         assert!(!d.contains("abcd"), "{d}");
         assert!(d.contains("redacted, 19 bytes"), "{d}");
+    }
+
+    #[test]
+    fn tc_url_into_a_buffer() {
+        let u = RtmpUrl::parse("rtmp://example.com:1940/app/inst/key").unwrap();
+        let mut small = [0u8; 10];
+        assert_eq!(u.write_tc_url(&mut small), Err(EncodeError::BufferTooSmall { needed: 32 }));
+        let mut buf = [0u8; 32];
+        assert_eq!(u.write_tc_url(&mut buf), Ok("rtmp://example.com:1940/app/inst"));
     }
 
     #[test]

@@ -372,8 +372,8 @@ pub struct ConnectParams<'s> {
     pub kind: Option<&'s str>,
     /// `flashVer`, e.g. `FMLE/3.0 (compatible; rtmp-core)`.
     pub flash_ver: &'s str,
-    /// `tcUrl`, written with `Display` (see [`crate::url::RtmpUrl::tc_url`]).
-    pub tc_url: &'s dyn fmt::Display,
+    /// `tcUrl` (see [`crate::url::RtmpUrl::write_tc_url`]).
+    pub tc_url: &'s str,
     /// Adds the player properties (`fpad`, `capabilities`, `audioCodecs`,
     /// `videoCodecs`, `videoFunction`) that players send.
     pub player: bool,
@@ -406,7 +406,7 @@ pub mod encode {
                 w.key("type").string(kind);
             }
             w.key("flashVer").string(p.flash_ver);
-            w.key("tcUrl").display(p.tc_url);
+            w.key("tcUrl").string(p.tc_url);
             if p.player {
                 w.key("fpad").boolean(false);
                 w.key("capabilities").number(15.0);
@@ -553,7 +553,7 @@ mod tests {
             app: "live",
             kind: Some("nonprivate"),
             flash_ver: "FMLE/3.0 (compatible; rtmp-core)",
-            tc_url: &tc,
+            tc_url: tc,
             player: false,
             four_cc_list: &["hvc1", "avc1"],
         };
