@@ -11,6 +11,7 @@
 //! * [`chunk`]: the chunk stream reader (reassembly into a caller's buffer)
 //!   and writer (headers only; payload goes out as slices of the caller's data).
 //! * [`message`]: protocol control, user control and typed command messages.
+//! * [`flv`]: FLV file header, tags, a sans-IO reader and writer headers.
 //! * [`time`]: caller-supplied instants and wrapping RTMP timestamps.
 //!
 //! No input, however malformed, makes any function here panic: every parser
@@ -43,6 +44,7 @@
 
 pub mod amf0;
 pub mod chunk;
+pub mod flv;
 pub mod handshake;
 pub mod message;
 pub mod time;
