@@ -3,6 +3,10 @@
 use super::{type_id, MessageError};
 use crate::amf0::{self, EncodeError, Object, Values};
 
+/// The AMF0 string `"@setDataFrame"`: put it before an FLV script tag body
+/// (`onMetaData` and its array) to send that body as stream metadata.
+pub const SET_DATA_FRAME: &[u8] = b"\x02\x00\x0d@setDataFrame";
+
 /// A data message: a handler name and its values.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DataMessage<'a> {
