@@ -66,6 +66,9 @@ trap 'rm -rf "$captures"' EXIT
 scripts/capture-peers.sh "$captures"
 RTMP_PEER_CAPTURES="$captures" cargo test -p rtmp-core --locked --test peer_captures
 ok
+step "rtmp-push against nginx-rtmp and ffmpeg (recordings, refusals, URLs, pacing)"
+cargo test -p board --locked --test push_nginx -- --ignored
+ok
 step "benchmarks run once each (criterion --test)"
 cargo bench -p benches --locked -- --test
 ok

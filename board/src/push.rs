@@ -1,0 +1,418 @@
+//! A publishing connection: DNS, TCP, the sans-IO [`Publisher`] driven over
+//! a non-blocking socket, media written with `write_vectored` from the
+//! caller's buffers.
+
+use rtmp_core::handshake::RANDOM_LEN;
+use rtmp_core::session::{CloseReason, Event, Publisher, PublisherConfig, SendError};
+use rtmp_core::time::{Instant as CoreInstant, RtmpTimestamp};
+use rtmp_core::url::RtmpUrl;
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use std::fmt;
+use std::io::{self, IoSlice, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+/// Slices handed to one `write_vectored` call.
+const IOV_BATCH: usize = 64;
+
+/// Buffers a connection borrows; keep them alive as long as the connection.
+pub struct PushBuffers {
+    recv: Box<[u8]>,
+    reassembly: Box<[u8]>,
+    tc_url: [u8; 512],
+}
+
+impl Default for PushBuffers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PushBuffers {
+    /// 16 KiB to read into, 16 KiB to reassemble server messages in.
+    pub fn new() -> Self {
+        PushBuffers {
+            recv: vec![0; 16 * 1024].into_boxed_slice(),
+            reassembly: vec![0; 16 * 1024].into_boxed_slice(),
+            tc_url: [0; 512],
+        }
+    }
+}
+
+/// Options for [`RtmpPush::connect`].
+#[derive(Clone, Copy, Debug)]
+pub struct PushOptions {
+    /// Outgoing chunk size.
+    pub chunk_size: u32,
+    /// TCP connect timeout, and the time allowed from connect to publish start.
+    pub timeout: Duration,
+}
+
+impl Default for PushOptions {
+    fn default() -> Self {
+        PushOptions { chunk_size: 4096, timeout: Duration::from_secs(10) }
+    }
+}
+
+/// Why pushing failed: which server, at which step, and what happened.
+/// Never contains the stream name or key.
+#[derive(Debug)]
+pub struct PushError {
+    /// `host:port`.
+    pub server: String,
+    /// The step that failed (`resolve`, `connect`, `publish`, `send` ...).
+    pub step: &'static str,
+    /// What went wrong.
+    pub kind: PushErrorKind,
+}
+
+/// The cause of a [`PushError`].
+#[derive(Debug)]
+pub enum PushErrorKind {
+    /// The URL is not a valid RTMP URL.
+    Url(rtmp_core::url::UrlError),
+    /// A socket error.
+    Io(io::Error),
+    /// The session closed (refusal, timeout, protocol error, peer closed).
+    Closed(Box<CloseReason>),
+    /// A media message could not be sent.
+    Send(SendError),
+}
+
+impl PushError {
+    /// The server's status code and description, when it refused us.
+    pub fn refusal(&self) -> Option<(&str, &str)> {
+        match &self.kind {
+            PushErrorKind::Closed(reason) => match &**reason {
+                CloseReason::Refused { code, description } => Some((code.as_str(), description.as_str())),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for PushError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: ", self.server, self.step)?;
+        match &self.kind {
+            PushErrorKind::Url(e) => write!(f, "{e}"),
+            PushErrorKind::Io(e) => write!(f, "{e}"),
+            PushErrorKind::Closed(r) => write!(f, "{r}"),
+            PushErrorKind::Send(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for PushError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            PushErrorKind::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<PushError> for io::Error {
+    fn from(e: PushError) -> io::Error {
+        let kind = match &e.kind {
+            PushErrorKind::Io(io) => io.kind(),
+            PushErrorKind::Closed(r) if matches!(**r, CloseReason::Refused { .. }) => io::ErrorKind::PermissionDenied,
+            PushErrorKind::Closed(r) if matches!(**r, CloseReason::Timeout(_)) => io::ErrorKind::TimedOut,
+            PushErrorKind::Url(_) => io::ErrorKind::InvalidInput,
+            _ => io::ErrorKind::Other,
+        };
+        io::Error::new(kind, e.to_string())
+    }
+}
+
+/// Counters of a connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PushStats {
+    /// Bytes written to the socket.
+    pub bytes_sent: u64,
+    /// Bytes read from the socket.
+    pub bytes_received: u64,
+    /// Media messages sent.
+    pub messages_sent: u64,
+}
+
+/// A publishing connection. Media is sent from the caller's buffers with
+/// vectored writes and no copy; control messages from the session's queue.
+pub struct RtmpPush<'b> {
+    stream: TcpStream,
+    session: Publisher<'b>,
+    recv: &'b mut [u8],
+    recv_len: usize,
+    epoch: Instant,
+    server: String,
+    stats: PushStats,
+}
+
+impl<'b> RtmpPush<'b> {
+    /// Connects to `url` and publishes: returns once the server has answered
+    /// `NetStream.Publish.Start`, or with the step that failed.
+    pub fn connect(url: &'b str, bufs: &'b mut PushBuffers, opts: PushOptions) -> Result<Self, PushError> {
+        let parsed = RtmpUrl::parse(url).map_err(|e| PushError {
+            server: String::from("(url)"),
+            step: "parse URL",
+            kind: PushErrorKind::Url(e),
+        })?;
+        let server = format!("{}:{}", parsed.host(), parsed.port());
+        let err = |step, kind| PushError { server: server.clone(), step, kind };
+        if parsed.scheme() == rtmp_core::url::Scheme::Rtmps {
+            return Err(err(
+                "connect",
+                PushErrorKind::Io(io::Error::new(io::ErrorKind::Unsupported, "rtmps:// (TLS) is not supported yet")),
+            ));
+        }
+        let addrs: Vec<_> = (parsed.host(), parsed.port())
+            .to_socket_addrs()
+            .map_err(|e| err("resolve", PushErrorKind::Io(e)))?
+            .collect();
+        let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
+        let mut stream = None;
+        for a in addrs {
+            match TcpStream::connect_timeout(&a, opts.timeout) {
+                Ok(s) => {
+                    stream = Some(s);
+                    break;
+                }
+                Err(e) => last = e,
+            }
+        }
+        let stream = stream.ok_or_else(|| err("connect", PushErrorKind::Io(last)))?;
+        let setup = |s: &TcpStream| -> io::Result<()> {
+            s.set_nodelay(true)?;
+            s.set_nonblocking(true)
+        };
+        setup(&stream).map_err(|e| err("connect", PushErrorKind::Io(e)))?;
+
+        let PushBuffers { recv, reassembly, tc_url } = bufs;
+        let tc = parsed.write_tc_url(tc_url).map_err(|_| {
+            err(
+                "connect",
+                PushErrorKind::Io(io::Error::new(io::ErrorKind::InvalidInput, "tcUrl longer than 512 bytes")),
+            )
+        })?;
+        let mut cfg = PublisherConfig::new(parsed.app(), parsed.stream(), tc);
+        cfg.chunk_size = opts.chunk_size;
+        cfg.setup_timeout = opts.timeout;
+        let epoch = Instant::now();
+        let session = Publisher::new(cfg, reassembly, CoreInstant::ZERO, &random_bytes());
+        let mut push = RtmpPush { stream, session, recv, recv_len: 0, epoch, server, stats: PushStats::default() };
+        push.wait_for_publish()?;
+        Ok(push)
+    }
+
+    /// `host:port` of the server.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> PushStats {
+        self.stats
+    }
+
+    fn now(&self) -> CoreInstant {
+        CoreInstant::from_micros(self.epoch.elapsed().as_micros() as u64)
+    }
+
+    fn error(&self, step: &'static str, kind: PushErrorKind) -> PushError {
+        PushError { server: self.server.clone(), step, kind }
+    }
+
+    fn wait_for_publish(&mut self) -> Result<(), PushError> {
+        loop {
+            self.flush_control("publish")?;
+            while let Some(e) = self.session.poll_event() {
+                match e {
+                    Event::PublishStarted { .. } => return Ok(()),
+                    Event::Closed(reason) => return Err(self.error("publish", PushErrorKind::Closed(Box::new(reason)))),
+                    _ => {}
+                }
+            }
+            let deadline = self.session.poll_timeout().map(|t| self.epoch + Duration::from_micros(t.as_micros()));
+            self.read_input("publish", deadline)?;
+            let now = self.now();
+            self.session.handle_timeout(now);
+        }
+    }
+
+    /// Reads what the server sent, waiting until `until` (or not at all when
+    /// `None`), and feeds it to the session.
+    fn read_input(&mut self, step: &'static str, until: Option<Instant>) -> Result<(), PushError> {
+        let timeout = until.map(|t| t.saturating_duration_since(Instant::now()));
+        if let Some(t) = timeout {
+            wait(&self.stream, PollFlags::IN, Some(t)).map_err(|e| self.error(step, PushErrorKind::Io(e)))?;
+        }
+        loop {
+            if self.recv_len == self.recv.len() {
+                // The session consumes whole chunk headers and streams payload,
+                // so a full buffer means it is waiting on its own output.
+                break;
+            }
+            match self.stream.read(&mut self.recv[self.recv_len..]) {
+                Ok(0) => {
+                    self.session.handle_peer_closed();
+                    break;
+                }
+                Ok(n) => {
+                    self.recv_len += n;
+                    self.stats.bytes_received += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.error(step, PushErrorKind::Io(e))),
+            }
+        }
+        let now = self.now();
+        if self.recv_len > 0 {
+            // An error closes the session and comes back as Event::Closed.
+            let n = self.session.handle_input(now, &self.recv[..self.recv_len]).unwrap_or_default();
+            self.recv.copy_within(n..self.recv_len, 0);
+            self.recv_len -= n;
+        }
+        Ok(())
+    }
+
+    /// Writes all queued control bytes.
+    fn flush_control(&mut self, step: &'static str) -> Result<(), PushError> {
+        loop {
+            let Some(bytes) = self.session.poll_transmit() else { return Ok(()) };
+            match self.stream.write(bytes) {
+                Ok(n) => {
+                    self.stats.bytes_sent += n as u64;
+                    self.session.transmitted(n);
+                    // The session may take retained input once its output is out.
+                    if self.recv_len > 0 {
+                        let now = self.now();
+                        if let Ok(k) = self.session.handle_input(now, &self.recv[..self.recv_len]) {
+                            self.recv.copy_within(k..self.recv_len, 0);
+                            self.recv_len -= k;
+                        }
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    wait(&self.stream, PollFlags::OUT, None).map_err(|e| self.error(step, PushErrorKind::Io(e)))?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.error(step, PushErrorKind::Io(e))),
+            }
+        }
+    }
+
+    fn check_events(&mut self, step: &'static str) -> Result<(), PushError> {
+        while let Some(e) = self.session.poll_event() {
+            if let Event::Closed(reason) = e {
+                return Err(self.error(step, PushErrorKind::Closed(Box::new(reason))));
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends one media message of `type_id` 8 (audio), 9 (video) or 18 (data):
+    /// `body` is an FLV tag body in parts, written from where it lies.
+    pub fn send(&mut self, type_id: u8, timestamp: u32, body: &[&[u8]]) -> Result<(), PushError> {
+        self.read_input("send", None)?;
+        self.flush_control("send")?;
+        self.check_events("send")?;
+        let ts = RtmpTimestamp(timestamp);
+        let sent = match type_id {
+            8 => self.session.send_audio(ts, body),
+            9 => self.session.send_video(ts, body),
+            _ => self.session.send_data(ts, body),
+        };
+        let mut msg = sent.map_err(|e| self.error("send", PushErrorKind::Send(e)))?;
+        while !msg.is_done() {
+            let mut iov = [IoSlice::new(&[]); IOV_BATCH];
+            let mut n = 0;
+            for (slot, s) in iov.iter_mut().zip(msg.slices()) {
+                *slot = IoSlice::new(s);
+                n += 1;
+            }
+            match self.stream.write_vectored(&iov[..n]) {
+                Ok(0) => return Err(self.error("send", PushErrorKind::Io(io::ErrorKind::WriteZero.into()))),
+                Ok(w) => {
+                    msg.advance(w);
+                    self.stats.bytes_sent += w as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    // Keep reading while the socket is full: the server may be
+                    // waiting for an acknowledgement before it reads more.
+                    wait(&self.stream, PollFlags::OUT | PollFlags::IN, None)
+                        .map_err(|e| self.error("send", PushErrorKind::Io(e)))?;
+                    self.read_input("send", None)?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.error("send", PushErrorKind::Io(e))),
+            }
+        }
+        self.stats.messages_sent += 1;
+        Ok(())
+    }
+
+    /// Serves the connection (acks, pings) until `until`, for pacing.
+    pub fn idle_until(&mut self, until: Instant) -> Result<(), PushError> {
+        while Instant::now() < until {
+            self.read_input("send", Some(until))?;
+            self.flush_control("send")?;
+            self.check_events("send")?;
+        }
+        Ok(())
+    }
+
+    /// Unpublishes (FCUnpublish, deleteStream) and closes the connection.
+    pub fn close(mut self) -> Result<PushStats, PushError> {
+        self.session.close();
+        self.flush_control("close")?;
+        let _ = self.stream.shutdown(std::net::Shutdown::Write);
+        // Give the server a moment to read our last bytes before the socket goes.
+        let until = Instant::now() + Duration::from_millis(200);
+        while Instant::now() < until {
+            if wait(&self.stream, PollFlags::IN, Some(until - Instant::now())).is_err() {
+                break;
+            }
+            let mut sink = [0u8; 4096];
+            match self.stream.read(&mut sink) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(_) => break,
+            }
+        }
+        Ok(self.stats)
+    }
+}
+
+/// Waits until the socket is ready for `flags`, or `timeout` passes.
+fn wait(stream: &TcpStream, flags: PollFlags, timeout: Option<Duration>) -> io::Result<()> {
+    let ts = timeout.map(|d| Timespec { tv_sec: d.as_secs() as _, tv_nsec: d.subsec_nanos() as _ });
+    let mut fds = [PollFd::new(stream, flags)];
+    loop {
+        match poll(&mut fds, ts.as_ref()) {
+            Ok(_) => return Ok(()),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// C1 random bytes: not security-relevant in RTMP, but they should differ
+/// per connection; taken from the clock and the process id, no RNG crate needed.
+fn random_bytes() -> [u8; RANDOM_LEN] {
+    let mut seed = Instant::now().elapsed().as_nanos() as u64
+        ^ std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+        ^ (u64::from(std::process::id()) << 32);
+    let mut out = [0u8; RANDOM_LEN];
+    for chunk in out.chunks_mut(8) {
+        // xorshift64*
+        seed ^= seed >> 12;
+        seed ^= seed << 25;
+        seed ^= seed >> 27;
+        let v = seed.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes();
+        chunk.copy_from_slice(&v[..chunk.len()]);
+    }
+    out
+}

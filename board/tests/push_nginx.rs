@@ -1,0 +1,285 @@
+//! `rtmp-push` against real peers: nginx with libnginx-mod-rtmp records what
+//! it receives, ffmpeg generates the sources, pushes the same files for
+//! comparison and plays. Everything listens on 127.0.0.1 only.
+//!
+//! These need nginx-light, libnginx-mod-rtmp and ffmpeg; `scripts/test.sh`
+//! installs them and runs these with `--ignored`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const PUSH: &str = env!("CARGO_BIN_EXE_rtmp-push");
+
+struct Nginx {
+    dir: PathBuf,
+    port: u16,
+    child: Child,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rtmp-push-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn start_nginx(name: &str) -> Nginx {
+    let dir = scratch(name);
+    let port = free_port();
+    let template =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/nginx-rtmp.conf.in")).unwrap();
+    let conf = template.replace("@DIR@", dir.to_str().unwrap()).replace("@PORT@", &port.to_string());
+    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+    std::fs::create_dir_all(dir.join("rec")).unwrap();
+    let child = Command::new("nginx")
+        .args(["-p", dir.to_str().unwrap(), "-c", dir.join("nginx.conf").to_str().unwrap()])
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nginx with libnginx-mod-rtmp is installed (scripts/test.sh installs it)");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nginx did not start on port {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Nginx { dir, port, child }
+}
+
+impl Nginx {
+    fn url(&self, path: &str) -> String {
+        format!("rtmp://127.0.0.1:{}/{path}", self.port)
+    }
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("error.log")).unwrap_or_default()
+    }
+    /// Waits until nginx has finished the recording `rec/<name>.flv`.
+    fn recording(&self, name: &str) -> PathBuf {
+        let path = self.dir.join("rec").join(format!("{name}.flv"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            // nginx logs the disconnect after closing the record file.
+            let log = self.log();
+            let published = log.lines().any(|l| l.contains(&format!("publish: name='{name}'")));
+            if published && path.exists() && log.lines().filter(|l| l.contains("disconnect")).count() > 0 {
+                std::thread::sleep(Duration::from_millis(200));
+                return path;
+            }
+            assert!(Instant::now() < deadline, "no recording {}\n{log}", path.display());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    out
+}
+
+fn ffmpeg(args: &[&str]) {
+    let out = run(Command::new("ffmpeg").args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"]).args(args));
+    assert!(out.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A test source: `profile` high (with B-frames) or baseline; audio or not.
+fn make_source(dir: &Path, name: &str, profile: &str, audio: bool, secs: u32) -> PathBuf {
+    let path = dir.join(format!("{name}.flv"));
+    let t = secs.to_string();
+    let mut args = vec!["-f", "lavfi", "-i", "testsrc=size=320x240:rate=25"];
+    if audio {
+        args.extend([
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=44100",
+            "-ac",
+            "2",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "64k",
+        ]);
+    }
+    let bf = if profile == "high" { "2" } else { "0" };
+    args.extend(["-t", &t, "-c:v", "libx264", "-profile:v", profile, "-bf", bf, "-g", "25", "-pix_fmt", "yuv420p"]);
+    args.push(path.to_str().unwrap());
+    ffmpeg(&args);
+    path
+}
+
+/// `ffmpeg -f framemd5` of a file: one line per packet.
+fn framemd5(path: &Path) -> Vec<String> {
+    let out = run(Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error", "-i"])
+        .arg(path)
+        .args(["-map", "0", "-c", "copy", "-f", "framemd5", "-"]));
+    assert!(out.status.success(), "framemd5 {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().filter(|l| !l.starts_with('#')).map(str::to_string).collect()
+}
+
+/// stream, dts, pts, duration, size, md5 of each packet (side data dropped:
+/// nginx's recorder repeats the AAC sequence header, which ffmpeg reports as
+/// side data on the next packet whoever pushed).
+fn packets(lines: &[String]) -> Vec<String> {
+    lines.iter().map(|l| l.split(',').take(6).map(str::trim).collect::<Vec<_>>().join(",")).collect()
+}
+
+fn push(args: &[&str]) -> Output {
+    run(Command::new(PUSH).args(args))
+}
+
+#[test]
+#[ignore = "needs nginx with libnginx-mod-rtmp and ffmpeg; run by scripts/test.sh"]
+fn recordings_match_the_source_and_ffmpeg_packet_by_packet() {
+    let nginx = start_nginx("record");
+    let dir = scratch("record-src");
+    for (name, profile, audio) in
+        [("high_aac", "high", true), ("baseline", "baseline", true), ("video_only", "high", false)]
+    {
+        let src = make_source(&dir, name, profile, audio, 2);
+        let out = push(&["--fast", src.to_str().unwrap(), &nginx.url(&format!("rec/{name}"))]);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let ours = framemd5(&nginx.recording(name));
+        // The same file pushed by ffmpeg, for comparison.
+        ffmpeg(&["-re", "-i", src.to_str().unwrap(), "-c", "copy", "-f", "flv", &nginx.url(&format!("rec/{name}_ff"))]);
+        let theirs = framemd5(&nginx.recording(&format!("{name}_ff")));
+        assert_eq!(ours, theirs, "{name}: our recording differs from ffmpeg's");
+        let source = framemd5(&src);
+        assert_eq!(packets(&ours), packets(&source), "{name}: recording differs from the source");
+        assert!(source.len() > 40, "{name}: {} packets", source.len());
+        if profile == "high" {
+            // B-frames: some packets have pts != dts (composition offsets survived).
+            assert!(source.iter().any(|l| {
+                let f: Vec<&str> = l.split(',').map(str::trim).collect();
+                f[0] == "0" && f[1] != f[2]
+            }));
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+#[ignore = "needs nginx with libnginx-mod-rtmp and ffmpeg; run by scripts/test.sh"]
+fn second_publisher_is_refused_with_badname() {
+    let nginx = start_nginx("busy");
+    let dir = scratch("busy-src");
+    let src = make_source(&dir, "long", "baseline", false, 2);
+    // ffmpeg keeps `live/busy` published (looping the file) while we try.
+    let mut first = Command::new("ffmpeg")
+        .args([
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-re",
+            "-stream_loop",
+            "-1",
+            "-i",
+            src.to_str().unwrap(),
+            "-c",
+            "copy",
+            "-f",
+            "flv",
+        ])
+        .arg(nginx.url("live/busy"))
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !nginx.log().contains("publish: name='busy'") {
+        assert!(Instant::now() < deadline, "ffmpeg did not start publishing");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = push(&["--fast", src.to_str().unwrap(), &nginx.url("live/busy")]);
+    let _ = first.kill();
+    let _ = first.wait();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains("NetStream.Publish.BadName"), "{stderr}");
+    assert!(stderr.contains(&format!("127.0.0.1:{}", nginx.port)), "{stderr}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// nginx's `connect:` and `publish:` log lines for a session, without the
+/// client-specific parts (flashver, codecs, connection numbers).
+fn logged_names(log: &str, marker: &str) -> Vec<String> {
+    log.lines()
+        .filter_map(|l| {
+            let at = l.find(marker)?;
+            let rest = &l[at..];
+            let rest = &rest[..rest.find(", client:").unwrap_or(rest.len())];
+            Some(match marker {
+                "connect: " => {
+                    let app = rest.split("app='").nth(1)?.split('\'').next()?;
+                    let tc = rest.split("tc_url='").nth(1)?.split('\'').next()?;
+                    format!("app={app} tc_url={tc}")
+                }
+                _ => rest.split(" type=").next()?.to_string(),
+            })
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "needs nginx with libnginx-mod-rtmp and ffmpeg; run by scripts/test.sh"]
+fn signed_urls_reach_nginx_as_ffmpegs_do() {
+    let nginx = start_nginx("urls");
+    let dir = scratch("urls-src");
+    let src = make_source(&dir, "short", "baseline", false, 1);
+    let urls = [
+        nginx.url("live-bvc/?streamname=live_12345_67890&key=0123456789abcdef&schedule=rtmp&pflag=1"),
+        nginx.url("live/channel1?OSSAccessKeyId=LTAI5tExample&Expires=1900000000&Signature=ab%2Fcd%2Bef%3D"),
+        nginx.url("live/plain_name"),
+    ];
+    for url in &urls {
+        let before = nginx.log().len();
+        let out = push(&["--fast", src.to_str().unwrap(), url]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        std::thread::sleep(Duration::from_millis(300));
+        let ours = nginx.log()[before..].to_string();
+        let before = nginx.log().len();
+        ffmpeg(&["-i", src.to_str().unwrap(), "-c", "copy", "-f", "flv", url]);
+        std::thread::sleep(Duration::from_millis(300));
+        let theirs = nginx.log()[before..].to_string();
+        for marker in ["connect: ", "publish: "] {
+            let (a, b) = (logged_names(&ours, marker), logged_names(&theirs, marker));
+            assert!(!a.is_empty(), "no {marker} line for ours:\n{ours}");
+            assert_eq!(a, b, "{marker}");
+        }
+        // The key never appears in what rtmp-push prints.
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("0123456789abcdef"));
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+#[ignore = "needs nginx with libnginx-mod-rtmp and ffmpeg; run by scripts/test.sh"]
+fn paced_push_takes_real_time_and_plays_while_pushing() {
+    let nginx = start_nginx("paced");
+    let dir = scratch("paced-src");
+    let src = make_source(&dir, "four", "baseline", true, 4);
+    let started = Instant::now();
+    let mut pusher = Command::new(PUSH).args([src.to_str().unwrap(), &nginx.url("live/paced")]).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    // A player joins while the push is going on.
+    let played = dir.join("played.flv");
+    ffmpeg(&["-i", &nginx.url("live/paced"), "-t", "1.5", "-c", "copy", played.to_str().unwrap()]);
+    let status = pusher.wait().unwrap();
+    let took = started.elapsed();
+    assert!(status.success());
+    assert!(took >= Duration::from_millis(3700) && took < Duration::from_secs(7), "a 4 s file took {took:?}");
+    let got = framemd5(&played);
+    let video = got.iter().filter(|l| l.starts_with("0,")).count();
+    assert!(video >= 20, "player got {video} video packets");
+    let _ = std::fs::remove_dir_all(dir);
+}
