@@ -17,7 +17,7 @@ ok() { passed=$((passed + 1)); }
 step "prerequisites"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-apt_packages=(nginx-light libnginx-mod-rtmp ffmpeg python3)
+apt_packages=(nginx-light libnginx-mod-rtmp ffmpeg python3 time)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -68,6 +68,9 @@ RTMP_PEER_CAPTURES="$captures" cargo test -p rtmp-core --locked --test peer_capt
 ok
 step "rtmp-push against nginx-rtmp and ffmpeg (recordings, refusals, URLs, pacing)"
 cargo test -p board --locked --test push_nginx -- --ignored
+ok
+step "push benchmark against ffmpeg (CPU time, peak RSS)"
+benches/push_vs_ffmpeg.sh
 ok
 step "benchmarks run once each (criterion --test)"
 cargo bench -p benches --locked -- --test
