@@ -1,0 +1,94 @@
+//! Zero heap allocations per frame in steady state: the core has none, and
+//! the driver must not add any. A counting allocator (counting on the test
+//! thread only) wraps `RtmpPush::send` while a server thread on 127.0.0.1
+//! replays nginx-rtmp's recorded answers and reads what we send.
+
+use board::push::{PushBuffers, PushOptions, RtmpPush};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    static COUNT_HERE: Cell<bool> = const { Cell::new(false) };
+}
+
+// SAFETY: forwards every call unchanged to the system allocator; counting
+// touches only an atomic and a const-initialised thread-local (which does
+// not allocate).
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNT_HERE.try_with(Cell::get).unwrap_or(false) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNT_HERE.try_with(Cell::get).unwrap_or(false) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as our caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn steady_state_sends_allocate_nothing() {
+    let answers =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../rtmp-core/tests/data/ffmpeg-publish-s2c.bin")).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut got = 0;
+        while got < 1537 {
+            got += s.read(&mut buf[got..]).unwrap();
+        }
+        // nginx's answers to ffmpeg use the same transaction ids we do.
+        s.write_all(&answers).unwrap();
+        let mut total = got as u64;
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => return total,
+                Ok(n) => total += n as u64,
+            }
+        }
+    });
+
+    let url = format!("rtmp://127.0.0.1:{port}/live/cap");
+    let mut bufs = PushBuffers::new();
+    let mut push = RtmpPush::connect(&url, &mut bufs, PushOptions::default()).unwrap();
+    let header = [0x27u8, 1, 0, 0, 0];
+    let frame = vec![0x41u8; 50_000];
+    let audio = [0xAFu8, 1, 0x21, 0x10, 0x04];
+    // Warm up: the first messages set up chunk stream state.
+    for i in 0..10u32 {
+        push.send(9, i * 33, &[&header, &frame]).unwrap();
+        push.send(8, i * 23, &[&audio]).unwrap();
+    }
+    COUNT_HERE.with(|c| c.set(true));
+    for i in 10..310u32 {
+        push.send(9, i * 33, &[&header, &frame]).unwrap();
+        push.send(8, i * 23, &[&audio]).unwrap();
+        push.idle_until(std::time::Instant::now()).unwrap();
+    }
+    COUNT_HERE.with(|c| c.set(false));
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed);
+    let stats = push.close().unwrap();
+    let received = server.join().unwrap();
+    assert_eq!(allocations, 0, "allocations while sending 600 messages");
+    assert!(stats.messages_sent == 620 && received >= stats.bytes_sent, "{stats:?}, server got {received}");
+}
