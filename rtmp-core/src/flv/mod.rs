@@ -10,6 +10,9 @@
 //! complete yet. The writer side is three header functions; the tag body is
 //! written from the caller's own buffer.
 
+pub mod aac;
+pub mod avc;
+
 use core::fmt;
 
 /// Length of the file header (`FLV`, version, flags, data offset).
