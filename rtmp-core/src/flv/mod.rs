@@ -227,6 +227,54 @@ impl FlvReader {
     }
 }
 
+/// Frames tags for an FLV file without copying their bodies: the tag header
+/// and the following PreviousTagSize are held here, the body stays where it is.
+///
+/// ```
+/// use rtmp_core::flv::{FlvTag, TagType};
+/// let body = [0xAFu8, 1, 0x21, 0x10];
+/// let tag = FlvTag::new(TagType::Audio, 40, &[&body]).unwrap();
+/// let mut slots: [&[u8]; 4] = [&[]; 4];
+/// let parts = tag.parts(&mut slots);
+/// assert_eq!(parts.iter().map(|p| p.len()).sum::<usize>(), 11 + 4 + 4);
+/// assert_eq!(parts[1].as_ptr(), body.as_ptr());
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct FlvTag<'a> {
+    header: [u8; TAG_HEADER_LEN],
+    body: &'a [&'a [u8]],
+    trailer: [u8; 4],
+}
+
+impl<'a> FlvTag<'a> {
+    /// A tag whose body is the concatenation of `body`; `None` when it is
+    /// longer than [`MAX_TAG_DATA`].
+    pub fn new(kind: TagType, timestamp: u32, body: &'a [&'a [u8]]) -> Option<Self> {
+        let len: usize = body.iter().map(|b| b.len()).sum();
+        (len <= MAX_TAG_DATA).then(|| FlvTag {
+            header: tag_header(kind, timestamp, len),
+            body,
+            trailer: previous_tag_size(len),
+        })
+    }
+
+    /// The tag as slices to write in order (header, body parts, PreviousTagSize);
+    /// `out` needs `body.len() + 2` slots.
+    pub fn parts<'s>(&'s self, out: &'s mut [&'s [u8]]) -> &'s [&'s [u8]] {
+        let mut n = 0;
+        for s in core::iter::once(&self.header[..])
+            .chain(self.body.iter().copied())
+            .chain(core::iter::once(&self.trailer[..]))
+        {
+            if let Some(slot) = out.get_mut(n) {
+                *slot = s;
+                n += 1;
+            }
+        }
+        &out[..n]
+    }
+}
+
 /// The file header and PreviousTagSize0 that start an FLV file.
 pub fn file_header(audio: bool, video: bool) -> [u8; FILE_HEADER_LEN + 4] {
     let flags = (audio as u8) << 2 | video as u8;

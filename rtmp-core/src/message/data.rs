@@ -96,8 +96,82 @@ impl DataMessage<'_> {
     }
 }
 
+/// `onMetaData` properties describing streams, built from the streams
+/// themselves (SPS for video, AudioSpecificConfig for audio), with the names
+/// and codec ids ffmpeg and OBS use.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StreamMetadata {
+    /// Width and height from the SPS.
+    pub video_size: Option<(u32, u32)>,
+    /// Frames per second, as configured.
+    pub framerate: Option<f64>,
+    /// Video bitrate in kbit/s, as configured.
+    pub video_kbps: Option<f64>,
+    /// Audio sample rate in Hz, from the AudioSpecificConfig.
+    pub audio_sample_rate: Option<u32>,
+    /// Channels, from the AudioSpecificConfig.
+    pub audio_channels: Option<u8>,
+    /// Audio bitrate in kbit/s, as configured.
+    pub audio_kbps: Option<f64>,
+}
+
+impl StreamMetadata {
+    /// Writes the properties into `out`, returning how many: video ones when
+    /// there is a video size (codec id 7, H.264), audio ones when there is a
+    /// sample rate (codec id 10, AAC).
+    pub fn entries<'s>(&self, out: &'s mut [MetadataEntry<'static>; 11]) -> &'s [MetadataEntry<'static>] {
+        let mut n = 0;
+        let mut push = |e: MetadataEntry<'static>| {
+            out[n] = e;
+            n += 1;
+        };
+        if let Some((w, h)) = self.video_size {
+            push(MetadataEntry::Number("width", f64::from(w)));
+            push(MetadataEntry::Number("height", f64::from(h)));
+            push(MetadataEntry::Number("videocodecid", 7.0));
+            if let Some(fps) = self.framerate {
+                push(MetadataEntry::Number("framerate", fps));
+            }
+            if let Some(kbps) = self.video_kbps {
+                push(MetadataEntry::Number("videodatarate", kbps));
+            }
+        }
+        if let Some(rate) = self.audio_sample_rate {
+            push(MetadataEntry::Number("audiocodecid", 10.0));
+            push(MetadataEntry::Number("audiosamplerate", f64::from(rate)));
+            push(MetadataEntry::Number("audiosamplesize", 16.0));
+            push(MetadataEntry::Boolean("stereo", self.audio_channels.unwrap_or(2) >= 2));
+            if let Some(kbps) = self.audio_kbps {
+                push(MetadataEntry::Number("audiodatarate", kbps));
+            }
+        }
+        push(MetadataEntry::String("encoder", "rtmp-core"));
+        &out[..n]
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn metadata_from_streams() {
+        let m = StreamMetadata {
+            video_size: Some((640, 480)),
+            framerate: Some(30.0),
+            audio_sample_rate: Some(44100),
+            audio_channels: Some(1),
+            ..Default::default()
+        };
+        let mut slots = [MetadataEntry::Number("", 0.0); 11];
+        let e = m.entries(&mut slots);
+        assert!(e.contains(&MetadataEntry::Number("height", 480.0)));
+        assert!(e.contains(&MetadataEntry::Boolean("stereo", false)));
+        assert!(!e.iter().any(|x| matches!(x, MetadataEntry::Number("videodatarate", _))));
+        let mut buf = [0u8; 512];
+        let n = DataMessage::encode_metadata(&mut buf, e).unwrap();
+        let d = DataMessage::decode(18, &buf[..n]).unwrap();
+        assert_eq!(d.metadata().unwrap().get_number("audiosamplerate"), Some(44100.0));
+    }
+
     use super::*;
 
     #[test]

@@ -12,7 +12,7 @@ pub use command::{
     encode, Command, CommandMessage, Connect, ConnectParams, Status, StatusInfo, StatusLevel, StreamName,
 };
 pub use control::{LimitType, ProtocolControl, UserControl};
-pub use data::{DataMessage, MetadataEntry, SET_DATA_FRAME};
+pub use data::{DataMessage, MetadataEntry, StreamMetadata, SET_DATA_FRAME};
 
 use crate::amf0::{Amf0Error, EncodeError};
 use core::fmt;
