@@ -44,6 +44,7 @@ ok
 step "rtmp-core builds for bare metal, no_std and no alloc"
 for target in thumbv7em-none-eabihf riscv32imac-unknown-none-elf; do
     cargo build -p rtmp-core --no-default-features --locked --target "$target"
+    cargo build -p rtmp-core --no-default-features --features embedded-io --locked --target "$target"
 done
 if grep -rnE 'extern crate alloc|alloc::' rtmp-core/src; then
     echo "rtmp-core must not use alloc"; exit 1
@@ -59,6 +60,7 @@ ok
 # --- tests -----------------------------------------------------------------------
 step "unit, integration and doc tests"
 cargo test --workspace --locked
+cargo test -p rtmp-core --locked --features embedded-io
 ok
 step "fresh captures from the installed ffmpeg and nginx-rtmp decode"
 captures=$(mktemp -d)
@@ -67,7 +69,7 @@ scripts/capture-peers.sh "$captures"
 RTMP_PEER_CAPTURES="$captures" cargo test -p rtmp-core --locked --test peer_captures
 ok
 step "rtmp-push against nginx-rtmp and ffmpeg (recordings, refusals, URLs, pacing)"
-cargo test -p board --locked --test push_nginx -- --ignored
+cargo test -p board --locked --test push_nginx --test blocking_nginx -- --ignored
 ok
 step "push benchmark against ffmpeg (CPU time, peak RSS)"
 benches/push_vs_ffmpeg.sh

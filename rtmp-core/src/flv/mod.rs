@@ -233,7 +233,8 @@ impl FlvReader {
 /// ```
 /// use rtmp_core::flv::{FlvTag, TagType};
 /// let body = [0xAFu8, 1, 0x21, 0x10];
-/// let tag = FlvTag::new(TagType::Audio, 40, &[&body]).unwrap();
+/// let body_parts = [&body[..]];
+/// let tag = FlvTag::new(TagType::Audio, 40, &body_parts).unwrap();
 /// let mut slots: [&[u8]; 4] = [&[]; 4];
 /// let parts = tag.parts(&mut slots);
 /// assert_eq!(parts.iter().map(|p| p.len()).sum::<usize>(), 11 + 4 + 4);

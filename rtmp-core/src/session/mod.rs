@@ -21,6 +21,8 @@
 //! * A fatal error closes the session and is reported once, as
 //!   [`Event::Closed`] with its reason.
 
+#[cfg(feature = "embedded-io")]
+pub mod blocking;
 mod event;
 mod publisher;
 
