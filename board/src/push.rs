@@ -44,7 +44,8 @@ impl PushBuffers {
 pub struct PushOptions {
     /// Outgoing chunk size.
     pub chunk_size: u32,
-    /// TCP connect timeout, and the time allowed from connect to publish start.
+    /// TCP connect timeout, the time allowed from connect to publish start,
+    /// and how long a write may stall before the server counts as gone.
     pub timeout: Duration,
 }
 
@@ -147,6 +148,8 @@ pub struct RtmpPush<'b> {
     epoch: Instant,
     server: String,
     stats: PushStats,
+    /// How long a write may stall before the connection counts as dead.
+    stall: Duration,
 }
 
 impl<'b> RtmpPush<'b> {
@@ -200,7 +203,16 @@ impl<'b> RtmpPush<'b> {
         cfg.setup_timeout = opts.timeout;
         let epoch = Instant::now();
         let session = Publisher::new(cfg, reassembly, CoreInstant::ZERO, &random_bytes());
-        let mut push = RtmpPush { stream, session, recv, recv_len: 0, epoch, server, stats: PushStats::default() };
+        let mut push = RtmpPush {
+            stream,
+            session,
+            recv,
+            recv_len: 0,
+            epoch,
+            server,
+            stats: PushStats::default(),
+            stall: opts.timeout,
+        };
         push.wait_for_publish()?;
         Ok(push)
     }
@@ -246,6 +258,7 @@ impl<'b> RtmpPush<'b> {
         let timeout = until.map(|t| t.saturating_duration_since(Instant::now()));
         if let Some(t) = timeout {
             wait(&self.stream, PollFlags::IN, Some(t)).map_err(|e| self.error(step, PushErrorKind::Io(e)))?;
+            // Timing out here is normal: the caller checks its own deadlines.
         }
         loop {
             if self.recv_len == self.recv.len() {
@@ -295,11 +308,24 @@ impl<'b> RtmpPush<'b> {
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    wait(&self.stream, PollFlags::OUT, None).map_err(|e| self.error(step, PushErrorKind::Io(e)))?;
+                    self.wait_writable(step, PollFlags::OUT)?;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(self.error(step, PushErrorKind::Io(e))),
             }
+        }
+    }
+
+    /// Waits for the socket to take more bytes; a server that reads nothing
+    /// for the stall timeout counts as gone.
+    fn wait_writable(&mut self, step: &'static str, flags: PollFlags) -> Result<(), PushError> {
+        match wait(&self.stream, flags, Some(self.stall)) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(self.error(
+                step,
+                PushErrorKind::Io(io::Error::new(io::ErrorKind::TimedOut, "server stopped reading (send buffer full)")),
+            )),
+            Err(e) => Err(self.error(step, PushErrorKind::Io(e))),
         }
     }
 
@@ -341,8 +367,7 @@ impl<'b> RtmpPush<'b> {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     // Keep reading while the socket is full: the server may be
                     // waiting for an acknowledgement before it reads more.
-                    wait(&self.stream, PollFlags::OUT | PollFlags::IN, None)
-                        .map_err(|e| self.error("send", PushErrorKind::Io(e)))?;
+                    self.wait_writable("send", PollFlags::OUT | PollFlags::IN)?;
                     self.read_input("send", None)?;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -386,13 +411,13 @@ impl<'b> RtmpPush<'b> {
     }
 }
 
-/// Waits until the socket is ready for `flags`, or `timeout` passes.
-fn wait(stream: &TcpStream, flags: PollFlags, timeout: Option<Duration>) -> io::Result<()> {
+/// Waits until the socket is ready for `flags` (true) or `timeout` passes (false).
+fn wait(stream: &TcpStream, flags: PollFlags, timeout: Option<Duration>) -> io::Result<bool> {
     let ts = timeout.map(|d| Timespec { tv_sec: d.as_secs() as _, tv_nsec: d.subsec_nanos() as _ });
     let mut fds = [PollFd::new(stream, flags)];
     loop {
         match poll(&mut fds, ts.as_ref()) {
-            Ok(_) => return Ok(()),
+            Ok(n) => return Ok(n > 0),
             Err(rustix::io::Errno::INTR) => continue,
             Err(e) => return Err(e.into()),
         }

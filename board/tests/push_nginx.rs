@@ -161,3 +161,33 @@ fn paced_push_takes_real_time_and_plays_while_pushing() {
     assert!(video >= 20, "player got {video} video packets");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+#[ignore = "needs nginx with libnginx-mod-rtmp and ffmpeg; run by scripts/test.sh"]
+fn flv_on_stdin() {
+    let nginx = start_nginx("stdin");
+    let dir = scratch("stdin-src");
+    let src = make_source(&dir, "piped", "high", true, 2);
+    let out = Command::new(PUSH)
+        .args(["--fast", "-", &nginx.url("rec/piped")])
+        .stdin(std::fs::File::open(&src).unwrap())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(packets(&framemd5(&nginx.recording("piped"))), packets(&framemd5(&src)));
+    // Not an FLV: a clear error, not a hang.
+    let junk = dir.join("junk.txt");
+    std::fs::write(&junk, "this is not a video\n").unwrap();
+    let out = Command::new(PUSH)
+        .args(["--fast", "-", &nginx.url("rec/junk")])
+        .stdin(std::fs::File::open(&junk).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not an FLV file"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -3,7 +3,7 @@
 
 use rtmp_core::chunk::{ChunkReader, ReaderConfig};
 use rtmp_core::handshake::{ServerHandshake, RANDOM_LEN};
-use rtmp_core::message::{type_id, CommandMessage, ProtocolControl};
+use rtmp_core::message::{type_id, CommandMessage, ProtocolControl, UserControl};
 use rtmp_core::session::{CloseReason, Event, Publisher, PublisherConfig, PublisherState, SendError};
 use rtmp_core::time::{Instant, RtmpTimestamp};
 
@@ -50,6 +50,7 @@ fn sent_commands(wire: &[u8]) -> Vec<(u8, u32, String)> {
         let Some(m) = m else { break };
         let what = match m.type_id {
             type_id::COMMAND_AMF0 => CommandMessage::decode(m.type_id, m.payload).unwrap().name.to_string(),
+            type_id::USER_CONTROL => format!("{:?}", UserControl::decode(m.payload).unwrap()),
             1..=6 => format!("{:?}", ProtocolControl::decode(m.type_id, m.payload).unwrap()),
             t => format!("type {t}"),
         };
@@ -198,4 +199,44 @@ fn publisher_size() {
     let size = std::mem::size_of::<Publisher<'static>>();
     assert!(size <= 4096, "Publisher is {size} bytes");
     println!("size_of::<Publisher>() = {size}");
+}
+
+/// A protocol message as the server would chunk it (fmt 0, csid 2, stream 0).
+fn server_control(type_id: u8, payload: &[u8]) -> Vec<u8> {
+    let len = payload.len() as u32;
+    let mut m = vec![0x02, 0, 0, 0, (len >> 16) as u8, (len >> 8) as u8, len as u8, type_id, 0, 0, 0, 0];
+    m.extend_from_slice(payload);
+    m
+}
+
+#[test]
+fn answers_pings_and_acknowledges_running_totals() {
+    let answers = nginx_answers();
+    let mut recv = [0u8; 4096];
+    let cfg = PublisherConfig::new("live", "cap", "rtmp://127.0.0.1:1935/live");
+    let mut p = Publisher::new(cfg, &mut recv, Instant::ZERO, &[1; RANDOM_LEN]);
+    let mut wire = Vec::new();
+    flush(&mut p, &mut wire);
+    assert_eq!(feed(&mut p, &answers, &mut wire), answers.len());
+    let before = sent_commands(&wire).len();
+
+    // A ping, then a 100-byte acknowledgement window and enough bytes to need two acks.
+    let mut input = server_control(4, &[0, 6, 0, 0, 0x30, 0x39]);
+    input.extend(server_control(5, &100u32.to_be_bytes()));
+    for _ in 0..10 {
+        input.extend(server_control(4, &[0, 0, 0, 0, 0, 1])); // Stream Begin, 18 bytes each
+    }
+    let total_in = (answers.len() + input.len()) as u32;
+    assert_eq!(feed(&mut p, &input, &mut wire), input.len());
+    let sent = sent_commands(&wire);
+    let new: Vec<&str> = sent[before..].iter().map(|(_, _, w)| w.as_str()).collect();
+    assert_eq!(new[0], "PingResponse(12345)", "ping answered first, echoing its timestamp");
+    let acks: Vec<u32> = new
+        .iter()
+        .filter_map(|w| {
+            w.strip_prefix("Acknowledgement(").and_then(|v| v.strip_suffix(')')).map(|v| v.parse().unwrap())
+        })
+        .collect();
+    assert!(acks.len() >= 2, "{new:?}");
+    assert!(acks.windows(2).all(|w| w[1] > w[0]) && *acks.last().unwrap() <= total_in, "{acks:?}");
 }

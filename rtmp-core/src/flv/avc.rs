@@ -24,6 +24,14 @@ pub mod nal {
 /// ffmpeg sends it before unpublishing.
 pub const END_OF_SEQUENCE: [u8; 5] = [0x17, 0x02, 0, 0, 0];
 
+/// The 5-byte FLV video tag header for an AVCC frame (NAL units already
+/// behind 4-byte lengths, as some encoders and MP4 demuxers hand them out):
+/// send it, then the AVCC bytes. `composition_ms` is pts - dts.
+pub fn avcc_tag_header(keyframe: bool, composition_ms: i32) -> [u8; 5] {
+    let cts = composition_ms.clamp(-0x80_0000, 0x7F_FFFF).to_be_bytes();
+    [if keyframe { 0x17 } else { 0x27 }, 1, cts[1], cts[2], cts[3]]
+}
+
 /// The type of a NAL unit (low five bits of its first byte).
 pub fn nal_type(nal: &[u8]) -> u8 {
     nal.first().map_or(0, |b| b & 0x1F)
@@ -459,8 +467,7 @@ impl AvcPackager {
         if self.config_len == 0 {
             return Err(AvcError::MissingParameterSets);
         }
-        let cts = composition_ms.clamp(-0x80_0000, 0x7F_FFFF).to_be_bytes();
-        frame.header = [if frame.keyframe { 0x17 } else { 0x27 }, 1, cts[1], cts[2], cts[3]];
+        frame.header = avcc_tag_header(frame.keyframe, composition_ms);
         let send_config = changed || (!self.sent && frame.keyframe);
         if send_config {
             self.sent = true;
