@@ -194,6 +194,29 @@ fn sign_answer(p: &mut [u8], full_key: &[u8], peer_digest: &[u8; DIGEST_LEN]) {
     p[SIGNATURE_AT..PACKET_LEN].copy_from_slice(&sig);
 }
 
+/// Bytes a handshake side has to send, and how many went out.
+#[derive(Clone)]
+struct Outbox<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+    sent: usize,
+}
+
+impl<const N: usize> Outbox<N> {
+    fn pending(&self) -> Option<&[u8]> {
+        let p = &self.buf[self.sent..self.len];
+        (!p.is_empty()).then_some(p)
+    }
+    fn advance(&mut self, n: usize) {
+        self.sent = (self.sent + n).min(self.len);
+    }
+    /// Makes the first `len` bytes of `buf` the new output.
+    fn ready(&mut self, len: usize) {
+        self.len = len.min(N);
+        self.sent = 0;
+    }
+}
+
 fn packet(bytes: &[u8]) -> Option<&[u8; PACKET_LEN]> {
     bytes.get(..PACKET_LEN)?.try_into().ok()
 }
@@ -241,9 +264,7 @@ enum ClientState {
 /// ```
 #[derive(Clone)]
 pub struct ClientHandshake {
-    tx: [u8; 1 + PACKET_LEN],
-    tx_len: usize,
-    tx_sent: usize,
+    tx: Outbox<{ 1 + PACKET_LEN }>,
     state: ClientState,
     /// Our C1 digest, to check S2's signature.
     c1_digest: Option<[u8; DIGEST_LEN]>,
@@ -276,9 +297,7 @@ impl ClientHandshake {
         };
         tx[1..].copy_from_slice(&c1);
         ClientHandshake {
-            tx,
-            tx_len: 1 + PACKET_LEN,
-            tx_sent: 0,
+            tx: Outbox { buf: tx, len: 1 + PACKET_LEN, sent: 0 },
             state: ClientState::AwaitS0S1,
             c1_digest,
             s1_digest: None,
@@ -289,13 +308,12 @@ impl ClientHandshake {
     /// Bytes waiting to be sent, if any.
     #[must_use]
     pub fn poll_transmit(&self) -> Option<&[u8]> {
-        let pending = &self.tx[self.tx_sent..self.tx_len];
-        (!pending.is_empty()).then_some(pending)
+        self.tx.pending()
     }
 
     /// Reports that the first `n` bytes of [`poll_transmit`](Self::poll_transmit) were sent.
     pub fn transmitted(&mut self, n: usize) {
-        self.tx_sent = (self.tx_sent + n).min(self.tx_len);
+        self.tx.advance(n);
     }
 
     /// Whether S2 has been received (C2 may still be waiting in `poll_transmit`).
@@ -325,13 +343,12 @@ impl ClientHandshake {
                 let digest = if self.c1_digest.is_some() { find_server_digest(s1) } else { None };
                 // C2: echo S1 (simple), or S1's bytes signed with a key derived
                 // from the server's digest (digest handshake).
-                self.tx[..PACKET_LEN].copy_from_slice(s1);
+                self.tx.buf[..PACKET_LEN].copy_from_slice(s1);
                 if let Some((_, d)) = digest {
-                    sign_answer(&mut self.tx[..PACKET_LEN], &fp_key_full(), &d);
+                    sign_answer(&mut self.tx.buf[..PACKET_LEN], &fp_key_full(), &d);
                 }
                 self.s1_digest = digest.map(|(_, d)| d);
-                self.tx_len = PACKET_LEN;
-                self.tx_sent = 0;
+                self.tx.ready(PACKET_LEN);
                 self.outcome = Some(outcome_of(s1, digest));
                 self.state = ClientState::AwaitS2;
                 Ok(1 + PACKET_LEN)
@@ -360,9 +377,7 @@ enum ServerState {
 /// and anything else with the simple handshake.
 #[derive(Clone)]
 pub struct ServerHandshake {
-    tx: [u8; 1 + 2 * PACKET_LEN],
-    tx_len: usize,
-    tx_sent: usize,
+    tx: Outbox<{ 1 + 2 * PACKET_LEN }>,
     state: ServerState,
     s1_digest: Option<[u8; DIGEST_LEN]>,
     outcome: Option<HandshakeOutcome>,
@@ -380,19 +395,23 @@ impl ServerHandshake {
         let mut tx = [0u8; 1 + 2 * PACKET_LEN];
         tx[0] = RTMP_VERSION;
         fill_hello(&mut tx[1..1 + PACKET_LEN], epoch, [0; 4], random);
-        ServerHandshake { tx, tx_len: 0, tx_sent: 0, state: ServerState::AwaitC0C1, s1_digest: None, outcome: None }
+        ServerHandshake {
+            tx: Outbox { buf: tx, len: 0, sent: 0 },
+            state: ServerState::AwaitC0C1,
+            s1_digest: None,
+            outcome: None,
+        }
     }
 
     /// Bytes waiting to be sent (S0+S1+S2, once C0+C1 arrived).
     #[must_use]
     pub fn poll_transmit(&self) -> Option<&[u8]> {
-        let pending = &self.tx[self.tx_sent..self.tx_len];
-        (!pending.is_empty()).then_some(pending)
+        self.tx.pending()
     }
 
     /// Reports that the first `n` bytes of [`poll_transmit`](Self::poll_transmit) were sent.
     pub fn transmitted(&mut self, n: usize) {
-        self.tx_sent = (self.tx_sent + n).min(self.tx_len);
+        self.tx.advance(n);
     }
 
     /// Whether C2 has been received.
@@ -415,7 +434,7 @@ impl ServerHandshake {
                 }
                 let Some(c1) = packet(rest) else { return Ok(0) };
                 let digest = if c1[4..8] != [0; 4] { find_client_digest(c1) } else { None };
-                let (s1_area, s2_area) = self.tx[1..].split_at_mut(PACKET_LEN);
+                let (s1_area, s2_area) = self.tx.buf[1..].split_at_mut(PACKET_LEN);
                 let s2 = &mut s2_area[..PACKET_LEN];
                 s2.copy_from_slice(c1);
                 if let Some((scheme, client_digest)) = digest {
@@ -427,7 +446,7 @@ impl ServerHandshake {
                     self.s1_digest = Some(sign_packet(s1, scheme, FMS_TEXT));
                     sign_answer(s2, &fms_key_full(), &client_digest);
                 }
-                self.tx_len = 1 + 2 * PACKET_LEN;
+                self.tx.ready(1 + 2 * PACKET_LEN);
                 self.outcome = Some(outcome_of(c1, digest));
                 self.state = ServerState::AwaitC2;
                 Ok(1 + PACKET_LEN)

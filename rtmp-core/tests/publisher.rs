@@ -11,6 +11,12 @@ fn nginx_answers() -> Vec<u8> {
     std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/ffmpeg-publish-s2c.bin")).unwrap()
 }
 
+/// A publisher for `live/cap` on 127.0.0.1, at time zero.
+fn publisher(recv: &mut [u8]) -> Publisher<'_> {
+    let cfg = PublisherConfig::new("live", "cap", "rtmp://127.0.0.1:1935/live");
+    Publisher::new(cfg, recv, Instant::ZERO, &[1; RANDOM_LEN])
+}
+
 /// Sends everything the publisher has queued into `wire`.
 fn flush(p: &mut Publisher<'_>, wire: &mut Vec<u8>) {
     while let Some(b) = p.poll_transmit() {
@@ -64,8 +70,7 @@ fn sent_commands(wire: &[u8]) -> Vec<(u8, u32, String)> {
 fn publishes_against_recorded_nginx() {
     let answers = nginx_answers();
     let mut recv = [0u8; 4096];
-    let cfg = PublisherConfig::new("live", "cap", "rtmp://127.0.0.1:1935/live");
-    let mut p = Publisher::new(cfg, &mut recv, Instant::ZERO, &[1; RANDOM_LEN]);
+    let mut p = publisher(&mut recv);
     let mut wire = Vec::new();
     flush(&mut p, &mut wire);
     assert_eq!(wire.len(), 1537);
@@ -106,8 +111,7 @@ fn publishes_against_recorded_nginx() {
 fn media_slices_point_into_the_callers_frame() {
     let answers = nginx_answers();
     let mut recv = [0u8; 4096];
-    let cfg = PublisherConfig::new("live", "cap", "rtmp://127.0.0.1:1935/live");
-    let mut p = Publisher::new(cfg, &mut recv, Instant::ZERO, &[1; RANDOM_LEN]);
+    let mut p = publisher(&mut recv);
     let mut sink = Vec::new();
     flush(&mut p, &mut sink);
     // Before publishing, media is refused.
@@ -151,8 +155,7 @@ fn media_slices_point_into_the_callers_frame() {
 fn refusal_carries_the_servers_code() {
     // nginx's answers up to createStream's _result, then a BadName onStatus.
     let mut recv = [0u8; 4096];
-    let cfg = PublisherConfig::new("live", "cap", "rtmp://127.0.0.1:1935/live");
-    let mut p = Publisher::new(cfg, &mut recv, Instant::ZERO, &[1; RANDOM_LEN]);
+    let mut p = publisher(&mut recv);
     let mut sink = Vec::new();
     flush(&mut p, &mut sink);
     let answers = nginx_answers();
@@ -183,8 +186,7 @@ fn refusal_carries_the_servers_code() {
 #[test]
 fn setup_times_out() {
     let mut recv = [0u8; 4096];
-    let cfg = PublisherConfig::new("live", "cap", "rtmp://127.0.0.1:1935/live");
-    let mut p = Publisher::new(cfg, &mut recv, Instant::ZERO, &[1; RANDOM_LEN]);
+    let mut p = publisher(&mut recv);
     let deadline = p.poll_timeout().unwrap();
     p.handle_timeout(Instant::from_millis(1)); // early: harmless
     assert_eq!(p.poll_event(), None);
@@ -213,8 +215,7 @@ fn server_control(type_id: u8, payload: &[u8]) -> Vec<u8> {
 fn answers_pings_and_acknowledges_running_totals() {
     let answers = nginx_answers();
     let mut recv = [0u8; 4096];
-    let cfg = PublisherConfig::new("live", "cap", "rtmp://127.0.0.1:1935/live");
-    let mut p = Publisher::new(cfg, &mut recv, Instant::ZERO, &[1; RANDOM_LEN]);
+    let mut p = publisher(&mut recv);
     let mut wire = Vec::new();
     flush(&mut p, &mut wire);
     assert_eq!(feed(&mut p, &answers, &mut wire), answers.len());

@@ -36,15 +36,7 @@ impl<'a> CommandMessage<'a> {
     /// Splits a type 20 (AMF0) or type 17 (AMF3 container holding AMF0, as
     /// Flash sends it: one format byte, then AMF0 values) command payload.
     pub fn decode(type_id: u8, payload: &'a [u8]) -> Result<Self, MessageError> {
-        let body = match type_id {
-            type_id::COMMAND_AMF0 => payload,
-            type_id::COMMAND_AMF3 => match payload.split_first() {
-                Some((0, rest)) => rest,
-                Some(_) => return Err(MessageError::Amf0(amf0::Amf0Error::Amf3Unsupported)),
-                None => return Err(MessageError::Truncated { type_id }),
-            },
-            other => return Err(MessageError::WrongType(other)),
-        };
+        let body = super::amf0_body(type_id, payload, type_id::COMMAND_AMF0, type_id::COMMAND_AMF3)?;
         let mut values = Values::new(body);
         let name = match values.next() {
             Some(Ok(v)) => v.as_str().ok_or(MessageError::MissingName)?,

@@ -21,15 +21,7 @@ pub struct DataMessage<'a> {
 impl<'a> DataMessage<'a> {
     /// Splits a type 18 (AMF0) or 15 (AMF3 container with AMF0 inside) payload.
     pub fn decode(type_id: u8, payload: &'a [u8]) -> Result<Self, MessageError> {
-        let body = match type_id {
-            type_id::DATA_AMF0 => payload,
-            type_id::DATA_AMF3 => match payload.split_first() {
-                Some((0, rest)) => rest,
-                Some(_) => return Err(MessageError::Amf0(amf0::Amf0Error::Amf3Unsupported)),
-                None => return Err(MessageError::Truncated { type_id }),
-            },
-            other => return Err(MessageError::WrongType(other)),
-        };
+        let body = super::amf0_body(type_id, payload, type_id::DATA_AMF0, type_id::DATA_AMF3)?;
         let mut values = Values::new(body);
         let mut name = match values.next() {
             Some(Ok(v)) => v.as_str().ok_or(MessageError::MissingName)?,

@@ -93,6 +93,20 @@ impl From<Amf0Error> for MessageError {
     }
 }
 
+/// The AMF0 body of a command or data message: type `amf0` as is, type
+/// `amf3` (how Flash sends them) after its single format byte, which must be 0.
+pub(crate) fn amf0_body(type_id: u8, payload: &[u8], amf0: u8, amf3: u8) -> Result<&[u8], MessageError> {
+    match type_id {
+        t if t == amf0 => Ok(payload),
+        t if t == amf3 => match payload.split_first() {
+            Some((0, rest)) => Ok(rest),
+            Some(_) => Err(MessageError::Amf0(Amf0Error::Amf3Unsupported)),
+            None => Err(MessageError::Truncated { type_id }),
+        },
+        other => Err(MessageError::WrongType(other)),
+    }
+}
+
 pub(crate) fn fixed<const N: usize>(buf: &mut [u8], bytes: [u8; N]) -> Result<usize, EncodeError> {
     match buf.get_mut(..N) {
         Some(dst) => {
