@@ -96,9 +96,63 @@ pub fn split_adts(data: &[u8]) -> Result<(AacConfig, &[u8], &[u8]), AacError> {
 /// The raw-frame tag header: `AF 01`; send it, then the raw frame.
 pub const RAW_HEADER: [u8; 2] = [AAC_TAG_BYTE, 1];
 
+/// Turns ADTS frames (or raw frames with a known config) into FLV audio tag
+/// bodies, returning the sequence header before the first frame and again
+/// if the stream's configuration changes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AacPackager {
+    sent: Option<AacConfig>,
+    header: [u8; 4],
+}
+
+impl AacPackager {
+    /// A packager that has sent nothing yet.
+    pub const fn new() -> Self {
+        AacPackager { sent: None, header: [0; 4] }
+    }
+
+    /// Packages the first ADTS frame of `adts`: returns the sequence header
+    /// to send first (when new), the tag body as parts (`AF 01` and a slice
+    /// of `adts`), and the bytes after the frame.
+    #[allow(clippy::type_complexity)]
+    pub fn package_adts<'a>(&mut self, adts: &'a [u8]) -> Result<(Option<[u8; 4]>, [&'a [u8]; 2], &'a [u8]), AacError> {
+        let (cfg, raw, rest) = split_adts(adts)?;
+        Ok((self.config_change(cfg), [&RAW_HEADER, raw], rest))
+    }
+
+    /// Packages a raw frame of a stream described by `cfg` (from the
+    /// encoder's AudioSpecificConfig).
+    pub fn package_raw<'a>(&mut self, cfg: AacConfig, raw: &'a [u8]) -> (Option<[u8; 4]>, [&'a [u8]; 2]) {
+        (self.config_change(cfg), [&RAW_HEADER, raw])
+    }
+
+    fn config_change(&mut self, cfg: AacConfig) -> Option<[u8; 4]> {
+        if self.sent == Some(cfg) {
+            return None;
+        }
+        self.sent = Some(cfg);
+        self.header = cfg.sequence_header();
+        Some(self.header)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packager_sends_the_sequence_header_first_and_on_change() {
+        let adts = [0xFF, 0xF1, 0x50, 0x80, 0x01, 0x5F, 0xFC, 0xDE, 0x02, 0x00];
+        let mut p = AacPackager::new();
+        let (hdr, parts, rest) = p.package_adts(&adts).unwrap();
+        assert_eq!(hdr, Some([0xAF, 0, 0x12, 0x10]));
+        assert_eq!(parts, [&[0xAF, 1][..], &[0xDE, 0x02, 0x00][..]]);
+        assert!(rest.is_empty());
+        assert_eq!(p.package_adts(&adts).unwrap().0, None);
+        let mono = AacConfig { object_type: 2, frequency_index: 3, channels: 1 };
+        assert_eq!(p.package_raw(mono, &[1]).0, Some(mono.sequence_header()));
+        assert_eq!(p.package_raw(mono, &[1]).0, None);
+    }
 
     #[test]
     fn adts_to_flv() {
