@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
                 assert!(c.len() >= 11);
             }
             let mut slots: [&[u8]; 17] = [&[]; 17];
-            let parts = frame.parts(&mut slots);
+            let parts = frame.parts(&mut slots).expect("17 slots fit 8 NAL units");
             assert_eq!(parts.iter().map(|s| s.len()).sum::<usize>(), frame.len());
             let range = au.as_ptr_range();
             for nal in parts.iter().skip(2).step_by(2) {

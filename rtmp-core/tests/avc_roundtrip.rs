@@ -64,7 +64,7 @@ fn ffmpeg_frames_roundtrip_through_annexb() {
             assert_eq!(cfg, None, "frame {i}: parameter sets did not change");
         }
         let mut slots: [&[u8]; 65] = [&[]; 65];
-        let joined: Vec<u8> = frame.parts(&mut slots).concat();
+        let joined: Vec<u8> = frame.parts(&mut slots).unwrap().concat();
         assert_eq!(&joined, body, "frame {i}");
         checked += 1;
     }

@@ -359,21 +359,17 @@ impl<'a, const N: usize> AvcFrame<'a, N> {
         self.count
     }
     /// The tag body as parts for [`crate::session::Publisher::send_video`]:
-    /// fills `out` (which needs `2 * N + 1` slots) and returns the used part.
-    pub fn parts<'s>(&'s self, out: &'s mut [&'s [u8]]) -> &'s [&'s [u8]] {
-        let mut n = 0;
-        let mut push = |s: &'s [u8], out: &mut [&'s [u8]]| {
-            if let Some(slot) = out.get_mut(n) {
-                *slot = s;
-                n += 1;
-            }
-        };
-        push(&self.header, out);
+    /// fills `out` and returns the used part, or `None` (filling nothing
+    /// usable) when `out` has fewer than `2 * nal_count() + 1` slots.
+    pub fn parts<'s>(&'s self, out: &'s mut [&'s [u8]]) -> Option<&'s [&'s [u8]]> {
+        let needed = 2 * self.count + 1;
+        let out = out.get_mut(..needed)?;
+        out[0] = &self.header;
         for i in 0..self.count {
-            push(&self.lengths[i], out);
-            push(self.nals[i], out);
+            out[1 + 2 * i] = &self.lengths[i];
+            out[2 + 2 * i] = self.nals[i];
         }
-        &out[..n]
+        Some(out)
     }
     /// Bytes in the tag body.
     pub fn len(&self) -> usize {
@@ -528,7 +524,7 @@ mod tests {
         assert_eq!(config, Some(FFMPEG_SEQUENCE_HEADER));
         assert!(frame.is_keyframe());
         let mut slots: [&[u8]; 17] = [&[]; 17];
-        let parts = frame.parts(&mut slots);
+        let parts = frame.parts(&mut slots).unwrap();
         assert_eq!(parts[0], &[0x17, 1, 0, 0, 80]);
         assert_eq!(parts[1], &[0, 0, 0, 4]);
         let idr_at = au.len() - 4;
@@ -540,7 +536,9 @@ mod tests {
         let (config, frame) = p.package::<8>(&[0, 0, 1, 0x41, 0x9a, 0x21], -40).unwrap();
         assert_eq!(config, None);
         let mut slots: [&[u8]; 17] = [&[]; 17];
-        assert_eq!(frame.parts(&mut slots)[0], &[0x27, 1, 0xFF, 0xFF, 0xD8]);
+        assert_eq!(frame.parts(&mut slots).unwrap()[0], &[0x27, 1, 0xFF, 0xFF, 0xD8]);
+        let mut few: [&[u8]; 2] = [&[]; 2];
+        assert!(frame.parts(&mut few).is_none(), "too few slots is refused, not truncated");
         // Frames before any SPS/PPS cannot be sent.
         assert_eq!(AvcPackager::new().package::<8>(&[0, 0, 1, 0x41, 1], 0).err(), Some(AvcError::MissingParameterSets));
     }

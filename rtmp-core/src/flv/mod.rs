@@ -236,7 +236,7 @@ impl FlvReader {
 /// let body_parts = [&body[..]];
 /// let tag = FlvTag::new(TagType::Audio, 40, &body_parts).unwrap();
 /// let mut slots: [&[u8]; 4] = [&[]; 4];
-/// let parts = tag.parts(&mut slots);
+/// let parts = tag.parts(&mut slots).unwrap();
 /// assert_eq!(parts.iter().map(|p| p.len()).sum::<usize>(), 11 + 4 + 4);
 /// assert_eq!(parts[1].as_ptr(), body.as_ptr());
 /// ```
@@ -259,20 +259,18 @@ impl<'a> FlvTag<'a> {
         })
     }
 
-    /// The tag as slices to write in order (header, body parts, PreviousTagSize);
-    /// `out` needs `body.len() + 2` slots.
-    pub fn parts<'s>(&'s self, out: &'s mut [&'s [u8]]) -> &'s [&'s [u8]] {
-        let mut n = 0;
-        for s in core::iter::once(&self.header[..])
-            .chain(self.body.iter().copied())
-            .chain(core::iter::once(&self.trailer[..]))
-        {
-            if let Some(slot) = out.get_mut(n) {
-                *slot = s;
-                n += 1;
-            }
+    /// The tag as slices to write in order (header, body parts, PreviousTagSize),
+    /// or `None` when `out` has fewer than `body.len() + 2` slots.
+    pub fn parts<'s>(&'s self, out: &'s mut [&'s [u8]]) -> Option<&'s [&'s [u8]]> {
+        let out = out.get_mut(..self.body.len() + 2)?;
+        let (first, rest) = out.split_first_mut()?;
+        *first = &self.header;
+        let (last, middle) = rest.split_last_mut()?;
+        *last = &self.trailer;
+        for (slot, b) in middle.iter_mut().zip(self.body) {
+            *slot = b;
         }
-        &out[..n]
+        Some(out)
     }
 }
 
