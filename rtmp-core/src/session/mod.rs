@@ -24,6 +24,7 @@
 #[cfg(feature = "embedded-io")]
 pub mod blocking;
 mod event;
+mod outbox;
 mod publisher;
 
 pub use event::{CloseReason, Event, InputError, SendError, StatusText};

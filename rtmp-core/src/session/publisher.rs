@@ -1,8 +1,9 @@
 //! The publishing client: handshake, connect, createStream, publish, media.
 
 use super::event::{CloseReason, Event, InputError, SendError, StatusText};
+use super::outbox::ControlQueue;
 use crate::amf0::Value;
-use crate::chunk::{ChunkReader, ChunkWriter, ChunkedMessage, MessageHeader, ReaderConfig, MAX_HEADER_LEN};
+use crate::chunk::{ChunkReader, ChunkWriter, ChunkedMessage, MessageHeader, ReaderConfig};
 use crate::handshake::{ClientHandshake, HandshakeMode, RANDOM_LEN};
 use crate::message::{
     encode, type_id, Command, CommandMessage, ConnectParams, DataMessage, MessageError, MetadataEntry, ProtocolControl,
@@ -98,17 +99,10 @@ pub enum PublisherState {
     Closed,
 }
 
-/// Control bytes waiting to be sent.
-struct TxQueue {
-    buf: [u8; CONTROL_CAPACITY],
-    len: usize,
-    sent: usize,
-}
-
 #[allow(clippy::large_enum_variant)] // one of the two is always in use
 enum Link {
     Handshake(ClientHandshake),
-    Open(TxQueue),
+    Open(ControlQueue<CONTROL_CAPACITY>),
 }
 
 /// Everything but the reader, so a message borrowed from the reader's buffer
@@ -260,10 +254,7 @@ impl<'b> Publisher<'b> {
     pub fn poll_transmit(&self) -> Option<&[u8]> {
         match &self.inner.link {
             Link::Handshake(hs) => hs.poll_transmit(),
-            Link::Open(q) => {
-                let pending = &q.buf[q.sent..q.len];
-                (!pending.is_empty()).then_some(pending)
-            }
+            Link::Open(q) => q.pending(),
         }
     }
 
@@ -275,13 +266,7 @@ impl<'b> Publisher<'b> {
                 hs.transmitted(n);
                 inner.open_if_handshaken();
             }
-            Link::Open(q) => {
-                q.sent = (q.sent + n).min(q.len);
-                if q.sent == q.len {
-                    q.sent = 0;
-                    q.len = 0;
-                }
-            }
+            Link::Open(q) => q.advance(n),
         }
     }
 
@@ -402,25 +387,7 @@ impl<'c> Inner<'c> {
     /// Chunks a small control message into the transmit queue.
     fn queue(&mut self, csid: u32, type_id: u8, stream_id: u32, payload: &[u8]) -> Result<(), SendError> {
         let Link::Open(q) = &mut self.link else { return Err(SendError::NotPublishing) };
-        // Worst case on the wire: a full header, then a continuation header per chunk.
-        let chunks = payload.len() / self.writer.chunk_size().max(1) as usize + 1;
-        let bound = MAX_HEADER_LEN + payload.len() + chunks * 7;
-        if q.sent > 0 && q.len + bound > CONTROL_CAPACITY {
-            q.buf.copy_within(q.sent..q.len, 0);
-            q.len -= q.sent;
-            q.sent = 0;
-        }
-        if q.len + bound > CONTROL_CAPACITY {
-            return Err(SendError::ControlBufferFull { needed: bound });
-        }
-        let parts = [payload];
-        let h = MessageHeader { csid, timestamp: RtmpTimestamp::ZERO, type_id, stream_id };
-        let msg = self.writer.write(h, &parts)?;
-        for s in msg.slices() {
-            q.buf[q.len..q.len + s.len()].copy_from_slice(s);
-            q.len += s.len();
-        }
-        Ok(())
+        q.push(&mut self.writer, csid, type_id, stream_id, payload)
     }
 
     fn queue_command(
@@ -447,7 +414,7 @@ impl<'c> Inner<'c> {
             Link::Handshake(hs) if hs.is_complete() && hs.poll_transmit().is_none() => {}
             _ => return,
         }
-        self.link = Link::Open(TxQueue { buf: [0; CONTROL_CAPACITY], len: 0, sent: 0 });
+        self.link = Link::Open(ControlQueue::new());
         self.state = PublisherState::Connecting;
         let mut b = [0u8; 4];
         let size = self.cfg.chunk_size.clamp(1, crate::chunk::MAX_CHUNK_SIZE);
@@ -485,7 +452,7 @@ impl<'c> Inner<'c> {
             _ => return Err(SendError::NotPublishing),
         }
         if let Link::Open(q) = &self.link {
-            if q.len > q.sent {
+            if q.pending().is_some() {
                 return Err(SendError::TransmitPending);
             }
         }
