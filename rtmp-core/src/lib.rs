@@ -12,7 +12,7 @@
 //!   and writer (headers only; payload goes out as slices of the caller's data).
 //! * [`message`]: protocol control, user control and typed command messages.
 //! * [`flv`]: FLV file header, tags, a sans-IO reader and writer headers.
-//! * [`session`]: the sans-IO publisher session.
+//! * [`session`]: the sans-IO publisher and server sessions.
 //! * [`time`]: caller-supplied instants and wrapping RTMP timestamps.
 //!
 //! No input, however malformed, makes any function here panic: every parser

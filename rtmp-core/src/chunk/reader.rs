@@ -157,6 +157,8 @@ pub struct ChunkReader<'b, const N: usize = 8> {
     /// Stream index and payload bytes left in the chunk being read.
     current: Option<(usize, u32)>,
     tick: u32,
+    /// The message the last `read` completed, still intact in `buf`.
+    last: Option<Stream>,
 }
 
 impl<const N: usize> fmt::Debug for ChunkReader<'_, N> {
@@ -189,6 +191,7 @@ impl<'b, const N: usize> ChunkReader<'b, N> {
             config,
             current: None,
             tick: 0,
+            last: None,
         }
     }
 
@@ -201,6 +204,7 @@ impl<'b, const N: usize> ChunkReader<'b, N> {
     /// Returns the bytes consumed (the caller keeps the rest and offers them
     /// again with more) and the message, if one completed.
     pub fn read(&mut self, input: &[u8]) -> Result<(usize, Option<Message<'_>>), ReadError> {
+        self.last = None;
         let mut consumed = 0;
         loop {
             match self.step(&input[consumed..])? {
@@ -210,15 +214,8 @@ impl<'b, const N: usize> ChunkReader<'b, N> {
                     if let Some(i) = done {
                         let s = self.streams[i];
                         self.apply_control(&s)?;
-                        let payload = self.buf.get(s.offset..s.offset + s.length as usize).unwrap_or(&[]);
-                        let msg = Message {
-                            csid: s.csid,
-                            timestamp: RtmpTimestamp(s.timestamp),
-                            type_id: s.type_id,
-                            stream_id: s.stream_id,
-                            payload,
-                        };
-                        return Ok((consumed, Some(msg)));
+                        self.last = Some(s);
+                        return Ok((consumed, self.last_message()));
                     }
                     if consumed == input.len() {
                         return Ok((consumed, None));
@@ -226,6 +223,19 @@ impl<'b, const N: usize> ChunkReader<'b, N> {
                 }
             }
         }
+    }
+
+    /// The message the last [`read`](Self::read) returned, until the next
+    /// `read`: lets a session hand out events that borrow it.
+    pub fn last_message(&self) -> Option<Message<'_>> {
+        let s = self.last?;
+        Some(Message {
+            csid: s.csid,
+            timestamp: RtmpTimestamp(s.timestamp),
+            type_id: s.type_id,
+            stream_id: s.stream_id,
+            payload: self.buf.get(s.offset..s.offset + s.length as usize).unwrap_or(&[]),
+        })
     }
 
     fn apply_control(&mut self, s: &Stream) -> Result<(), ReadError> {

@@ -1,4 +1,5 @@
-//! Sessions: the protocol state machines, sans-IO.
+//! Sessions: the protocol state machines, sans-IO: [`Publisher`] (a
+//! publishing client) and [`Server`] (one accepted connection).
 //!
 //! # The contract (quinn-proto, smoltcp, rustls)
 //!
@@ -26,6 +27,8 @@ pub mod blocking;
 mod event;
 mod outbox;
 mod publisher;
+mod server;
 
 pub use event::{CloseReason, Event, InputError, SendError, StatusText};
 pub use publisher::{Publisher, PublisherConfig, PublisherState};
+pub use server::{Server, ServerConfig, ServerEvent};
