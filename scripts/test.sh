@@ -41,6 +41,9 @@ ok
 step "clippy (warnings denied)"
 cargo clippy --all-targets --locked -- -D warnings
 ok
+step "docs build without warnings (broken links, missing docs)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked -p rtmp-core -p board --features rtmp-core/embedded-io
+ok
 step "rtmp-core builds for bare metal, no_std and no alloc"
 for target in thumbv7em-none-eabihf riscv32imac-unknown-none-elf; do
     cargo build -p rtmp-core --no-default-features --locked --target "$target"

@@ -3,7 +3,7 @@
 //! Hardware encoders emit Annex-B: NAL units behind `00 00 01` / `00 00 00 01`
 //! start codes. RTMP wants AVCC: each NAL unit behind a 4-byte big-endian
 //! length, plus a sequence header (AVCDecoderConfigurationRecord) built from
-//! the SPS and PPS. [`AvccFrame`] converts without copying a NAL unit: start
+//! the SPS and PPS. [`AvcFrame`] converts without copying a NAL unit: start
 //! codes are dropped by slicing, and the lengths go into header bytes that the
 //! gather list interleaves with slices of the encoder's buffer.
 
