@@ -63,3 +63,31 @@ impl<const N: usize> ControlQueue<N> {
         Ok(())
     }
 }
+
+/// Counts received bytes against the peer's acknowledgement window (RTMP
+/// spec 5.4.3): says when to send an Acknowledgement, with the running total
+/// of bytes received, wrapping at 2^32.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct AckCounter {
+    received: u32,
+    acked: u32,
+    window: u32,
+}
+
+impl AckCounter {
+    /// The peer's Window Acknowledgement Size.
+    pub(crate) fn set_window(&mut self, window: u32) {
+        self.window = window;
+    }
+
+    /// Counts `n` more bytes; returns the sequence number to acknowledge
+    /// when a window's worth has arrived since the last acknowledgement.
+    pub(crate) fn received(&mut self, n: usize) -> Option<u32> {
+        self.received = self.received.wrapping_add(n as u32);
+        if self.window > 0 && self.received.wrapping_sub(self.acked) >= self.window {
+            self.acked = self.received;
+            return Some(self.received);
+        }
+        None
+    }
+}

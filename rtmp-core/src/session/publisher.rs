@@ -1,7 +1,7 @@
 //! The publishing client: handshake, connect, createStream, publish, media.
 
 use super::event::{CloseReason, Event, InputError, SendError, StatusText};
-use super::outbox::ControlQueue;
+use super::outbox::{AckCounter, ControlQueue};
 use crate::amf0::Value;
 use crate::chunk::{ChunkReader, ChunkWriter, ChunkedMessage, MessageHeader, ReaderConfig};
 use crate::handshake::{ClientHandshake, HandshakeMode, RANDOM_LEN};
@@ -116,9 +116,7 @@ struct Inner<'c> {
     writer: ChunkWriter<8>,
     events: heapless::Deque<Event, 4>,
     stream_id: u32,
-    bytes_in: u32,
-    acked: u32,
-    ack_window: u32,
+    acks: AckCounter,
     deadline: Instant,
     /// Messages from the peer that could not be decoded and were not needed.
     ignored: u32,
@@ -162,9 +160,7 @@ impl<'b> Publisher<'b> {
                 writer: ChunkWriter::new(),
                 events: heapless::Deque::new(),
                 stream_id: 0,
-                bytes_in: 0,
-                acked: 0,
-                ack_window: 0,
+                acks: AckCounter::default(),
                 deadline: now + cfg.setup_timeout,
                 ignored: 0,
             },
@@ -374,13 +370,9 @@ impl<'c> Inner<'c> {
     }
 
     fn count_in(&mut self, n: usize) {
-        self.bytes_in = self.bytes_in.wrapping_add(n as u32);
-        if self.ack_window > 0 && self.bytes_in.wrapping_sub(self.acked) >= self.ack_window {
-            self.acked = self.bytes_in;
-            let mut b = [0u8; 4];
-            if let Ok(n) = ProtocolControl::Acknowledgement(self.bytes_in).encode(&mut b) {
-                let _ = self.queue(CSID_CONTROL, type_id::ACKNOWLEDGEMENT, 0, &b[..n]);
-            }
+        if let Some(total) = self.acks.received(n) {
+            let b = total.to_be_bytes();
+            let _ = self.queue(CSID_CONTROL, type_id::ACKNOWLEDGEMENT, 0, &b);
         }
     }
 
@@ -476,7 +468,7 @@ impl<'c> Inner<'c> {
             }
             type_id::WINDOW_ACK_SIZE => {
                 if let ProtocolControl::WindowAckSize(w) = ProtocolControl::decode(type_id, payload)? {
-                    self.ack_window = w;
+                    self.acks.set_window(w);
                 }
             }
             type_id::USER_CONTROL => {

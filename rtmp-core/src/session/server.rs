@@ -3,7 +3,7 @@
 //! in from publishers and out to players without copying.
 
 use super::event::{CloseReason, InputError, SendError};
-use super::outbox::ControlQueue;
+use super::outbox::{AckCounter, ControlQueue};
 use crate::chunk::{ChunkReader, ChunkWriter, ChunkedMessage, MessageHeader, ReaderConfig};
 use crate::handshake::{ServerHandshake, RANDOM_LEN};
 use crate::message::{
@@ -124,9 +124,7 @@ struct Inner {
     close_reported: bool,
     pending: Pending,
     deadline: Instant,
-    bytes_in: u32,
-    acked: u32,
-    ack_window: u32,
+    acks: AckCounter,
 }
 
 /// One accepted connection, server side. Sans-IO, like [`super::Publisher`]:
@@ -152,9 +150,7 @@ impl<'b> Server<'b> {
                 close_reported: false,
                 pending: Pending::None,
                 deadline: now + cfg.connect_timeout,
-                bytes_in: 0,
-                acked: 0,
-                ack_window: 0,
+                acks: AckCounter::default(),
             },
         }
     }
@@ -186,7 +182,7 @@ impl<'b> Server<'b> {
                     break;
                 }
             }
-            inner.bytes_in = inner.bytes_in.wrapping_add(consumed as u32);
+            inner.count_in(consumed);
             match &inner.link {
                 Link::Handshake(hs) if hs.is_complete() && hs.poll_transmit().is_none() => {
                     inner.link = Link::Open(ControlQueue::new());
@@ -364,13 +360,9 @@ impl Inner {
     }
 
     fn count_in(&mut self, n: usize) {
-        self.bytes_in = self.bytes_in.wrapping_add(n as u32);
-        if self.ack_window > 0 && self.bytes_in.wrapping_sub(self.acked) >= self.ack_window {
-            self.acked = self.bytes_in;
-            let mut b = [0u8; 4];
-            if let Ok(n) = ProtocolControl::Acknowledgement(self.bytes_in).encode(&mut b) {
-                let _ = self.push(CSID_CONTROL, type_id::ACKNOWLEDGEMENT, 0, &b[..n]);
-            }
+        if let Some(total) = self.acks.received(n) {
+            let b = total.to_be_bytes();
+            let _ = self.push(CSID_CONTROL, type_id::ACKNOWLEDGEMENT, 0, &b);
         }
     }
 
@@ -421,7 +413,7 @@ impl Inner {
             }
             type_id::WINDOW_ACK_SIZE => {
                 if let ProtocolControl::WindowAckSize(w) = ProtocolControl::decode(type_id, payload)? {
-                    self.ack_window = w;
+                    self.acks.set_window(w);
                 }
             }
             type_id::USER_CONTROL => {
