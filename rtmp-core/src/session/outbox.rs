@@ -3,6 +3,7 @@
 
 use super::SendError;
 use crate::chunk::{ChunkWriter, MessageHeader, MAX_HEADER_LEN};
+use crate::handshake::{ClientHandshake, HandshakeError, ServerHandshake};
 use crate::time::RtmpTimestamp;
 
 /// Chunked control bytes waiting to be sent.
@@ -89,5 +90,112 @@ impl AckCounter {
             return Some(self.received);
         }
         None
+    }
+}
+
+/// What a session needs of its handshake side.
+pub(crate) trait HandshakeSide {
+    fn handle_input(&mut self, input: &[u8]) -> Result<usize, HandshakeError>;
+    fn poll_transmit(&self) -> Option<&[u8]>;
+    fn transmitted(&mut self, n: usize);
+    fn is_complete(&self) -> bool;
+}
+
+macro_rules! handshake_side {
+    ($t:ty) => {
+        impl HandshakeSide for $t {
+            fn handle_input(&mut self, input: &[u8]) -> Result<usize, HandshakeError> {
+                <$t>::handle_input(self, input)
+            }
+            fn poll_transmit(&self) -> Option<&[u8]> {
+                <$t>::poll_transmit(self)
+            }
+            fn transmitted(&mut self, n: usize) {
+                <$t>::transmitted(self, n)
+            }
+            fn is_complete(&self) -> bool {
+                <$t>::is_complete(self)
+            }
+        }
+    };
+}
+handshake_side!(ClientHandshake);
+handshake_side!(ServerHandshake);
+
+/// A session's output: the handshake's buffer until the handshake is done
+/// and its last bytes are sent, then the control queue. Never both, which
+/// keeps sessions small.
+#[allow(clippy::large_enum_variant)] // one of the two is always in use
+pub(crate) enum Link<H, const N: usize> {
+    Handshake(H),
+    Open(ControlQueue<N>),
+}
+
+impl<H: HandshakeSide, const N: usize> Link<H, N> {
+    pub(crate) fn is_open(&self) -> bool {
+        matches!(self, Link::Open(_))
+    }
+
+    /// Bytes to send.
+    pub(crate) fn pending(&self) -> Option<&[u8]> {
+        match self {
+            Link::Handshake(hs) => hs.poll_transmit(),
+            Link::Open(q) => q.pending(),
+        }
+    }
+
+    /// Records that `n` bytes went out; true when this opened the link.
+    pub(crate) fn transmitted(&mut self, n: usize) -> bool {
+        match self {
+            Link::Handshake(hs) => {
+                hs.transmitted(n);
+                self.open_if_done()
+            }
+            Link::Open(q) => {
+                q.advance(n);
+                false
+            }
+        }
+    }
+
+    /// Feeds handshake input as far as it goes (several packets may arrive
+    /// together); returns the bytes consumed.
+    pub(crate) fn handshake(&mut self, input: &[u8]) -> Result<usize, HandshakeError> {
+        let Link::Handshake(hs) = self else { return Ok(0) };
+        let mut consumed = 0;
+        loop {
+            let n = hs.handle_input(&input[consumed..])?;
+            consumed += n;
+            if n == 0 || hs.is_complete() {
+                return Ok(consumed);
+            }
+        }
+    }
+
+    /// Switches to the control queue once the handshake is complete and its
+    /// last bytes are sent; true when it switched now.
+    pub(crate) fn open_if_done(&mut self) -> bool {
+        match self {
+            Link::Handshake(hs) if hs.is_complete() && hs.poll_transmit().is_none() => {
+                *self = Link::Open(ControlQueue::new());
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Queues a control message (see [`ControlQueue::push`]); refused while handshaking.
+    pub(crate) fn push<const W: usize>(
+        &mut self,
+        writer: &mut ChunkWriter<W>,
+        csid: u32,
+        type_id: u8,
+        stream_id: u32,
+        payload: &[u8],
+    ) -> Result<(), SendError> {
+        match self {
+            Link::Open(q) => q.push(writer, csid, type_id, stream_id, payload),
+            Link::Handshake(_) => Err(SendError::NotPublishing),
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The publishing client: handshake, connect, createStream, publish, media.
 
 use super::event::{CloseReason, Event, InputError, SendError, StatusText};
-use super::outbox::{AckCounter, ControlQueue};
+use super::outbox::{AckCounter, Link};
 use crate::amf0::Value;
 use crate::chunk::{ChunkReader, ChunkWriter, ChunkedMessage, MessageHeader, ReaderConfig};
 use crate::handshake::{ClientHandshake, HandshakeMode, RANDOM_LEN};
@@ -99,12 +99,6 @@ pub enum PublisherState {
     Closed,
 }
 
-#[allow(clippy::large_enum_variant)] // one of the two is always in use
-enum Link {
-    Handshake(ClientHandshake),
-    Open(ControlQueue<CONTROL_CAPACITY>),
-}
-
 /// Everything but the reader, so a message borrowed from the reader's buffer
 /// can be handled while the rest of the state is updated.
 struct Inner<'c> {
@@ -112,7 +106,7 @@ struct Inner<'c> {
     state: PublisherState,
     /// The handshake's buffer until it is done, then the control queue:
     /// never both, which keeps the session small.
-    link: Link,
+    link: Link<ClientHandshake, CONTROL_CAPACITY>,
     writer: ChunkWriter<8>,
     events: heapless::Deque<Event, 4>,
     stream_id: u32,
@@ -190,20 +184,16 @@ impl<'b> Publisher<'b> {
             return Err(InputError::Closed);
         }
         let mut consumed = 0;
-        if let Link::Handshake(hs) = &mut inner.link {
-            loop {
-                let n = match hs.handle_input(&input[consumed..]) {
-                    Ok(n) => n,
-                    Err(e) => return Err(inner.fail(CloseReason::Handshake(e), InputError::Handshake(e))),
-                };
-                consumed += n;
-                if n == 0 || hs.is_complete() {
-                    break;
-                }
-            }
+        if !inner.link.is_open() {
+            consumed = match inner.link.handshake(input) {
+                Ok(n) => n,
+                Err(e) => return Err(inner.fail(CloseReason::Handshake(e), InputError::Handshake(e))),
+            };
             inner.count_in(consumed);
-            inner.open_if_handshaken();
-            if matches!(inner.link, Link::Handshake(_)) {
+            if inner.link.open_if_done() {
+                inner.on_open();
+            }
+            if !inner.link.is_open() {
                 // Still handshaking, or C2 not sent yet (the server sends nothing
                 // more before our connect, so nothing waits on this).
                 return Ok(consumed);
@@ -248,21 +238,13 @@ impl<'b> Publisher<'b> {
     /// Bytes to send: the handshake first, then queued control messages.
     #[must_use]
     pub fn poll_transmit(&self) -> Option<&[u8]> {
-        match &self.inner.link {
-            Link::Handshake(hs) => hs.poll_transmit(),
-            Link::Open(q) => q.pending(),
-        }
+        self.inner.link.pending()
     }
 
     /// Reports that the first `n` bytes of [`poll_transmit`](Self::poll_transmit) were sent.
     pub fn transmitted(&mut self, n: usize) {
-        let inner = &mut self.inner;
-        match &mut inner.link {
-            Link::Handshake(hs) => {
-                hs.transmitted(n);
-                inner.open_if_handshaken();
-            }
-            Link::Open(q) => q.advance(n),
+        if self.inner.link.transmitted(n) {
+            self.inner.on_open();
         }
     }
 
@@ -378,8 +360,7 @@ impl<'c> Inner<'c> {
 
     /// Chunks a small control message into the transmit queue.
     fn queue(&mut self, csid: u32, type_id: u8, stream_id: u32, payload: &[u8]) -> Result<(), SendError> {
-        let Link::Open(q) = &mut self.link else { return Err(SendError::NotPublishing) };
-        q.push(&mut self.writer, csid, type_id, stream_id, payload)
+        self.link.push(&mut self.writer, csid, type_id, stream_id, payload)
     }
 
     fn queue_command(
@@ -399,14 +380,8 @@ impl<'c> Inner<'c> {
         }
     }
 
-    /// Once S2 is in and C2 is out, trades the handshake buffer for the
-    /// control queue and queues Set Chunk Size and `connect`.
-    fn open_if_handshaken(&mut self) {
-        match &self.link {
-            Link::Handshake(hs) if hs.is_complete() && hs.poll_transmit().is_none() => {}
-            _ => return,
-        }
-        self.link = Link::Open(ControlQueue::new());
+    /// Once the link is open (S2 in, C2 out): queues Set Chunk Size and `connect`.
+    fn on_open(&mut self) {
         self.state = PublisherState::Connecting;
         let mut b = [0u8; 4];
         let size = self.cfg.chunk_size.clamp(1, crate::chunk::MAX_CHUNK_SIZE);
@@ -443,10 +418,8 @@ impl<'c> Inner<'c> {
             PublisherState::Closed => return Err(SendError::Closed),
             _ => return Err(SendError::NotPublishing),
         }
-        if let Link::Open(q) = &self.link {
-            if q.pending().is_some() {
-                return Err(SendError::TransmitPending);
-            }
+        if self.link.pending().is_some() {
+            return Err(SendError::TransmitPending);
         }
         let h = MessageHeader { csid, timestamp: ts, type_id, stream_id: self.stream_id };
         Ok(self.writer.write(h, body)?)

@@ -3,7 +3,7 @@
 //! in from publishers and out to players without copying.
 
 use super::event::{CloseReason, InputError, SendError};
-use super::outbox::{AckCounter, ControlQueue};
+use super::outbox::{AckCounter, Link};
 use crate::chunk::{ChunkReader, ChunkWriter, ChunkedMessage, MessageHeader, ReaderConfig};
 use crate::handshake::{ServerHandshake, RANDOM_LEN};
 use crate::message::{
@@ -107,15 +107,9 @@ enum Pending {
     StreamClosed(u32),
 }
 
-#[allow(clippy::large_enum_variant)] // one of the two is always in use
-enum Link {
-    Handshake(ServerHandshake),
-    Open(ControlQueue<CONTROL_CAPACITY>),
-}
-
 struct Inner {
     cfg: ServerConfig,
-    link: Link,
+    link: Link<ServerHandshake, CONTROL_CAPACITY>,
     writer: ChunkWriter<8>,
     connected: bool,
     streams: heapless::Vec<(u32, Role), MAX_STREAMS>,
@@ -171,23 +165,15 @@ impl<'b> Server<'b> {
         }
         inner.pending = Pending::None;
         let mut consumed = 0;
-        if let Link::Handshake(hs) = &mut inner.link {
-            loop {
-                let n = match hs.handle_input(&input[consumed..]) {
-                    Ok(n) => n,
-                    Err(e) => return Err(inner.fail(CloseReason::Handshake(e), InputError::Handshake(e))),
-                };
-                consumed += n;
-                if n == 0 || hs.is_complete() {
-                    break;
-                }
-            }
+        if !inner.link.is_open() {
+            consumed = match inner.link.handshake(input) {
+                Ok(n) => n,
+                Err(e) => return Err(inner.fail(CloseReason::Handshake(e), InputError::Handshake(e))),
+            };
             inner.count_in(consumed);
-            match &inner.link {
-                Link::Handshake(hs) if hs.is_complete() && hs.poll_transmit().is_none() => {
-                    inner.link = Link::Open(ControlQueue::new());
-                }
-                _ => return Ok(consumed),
+            inner.link.open_if_done();
+            if !inner.link.is_open() {
+                return Ok(consumed);
             }
         }
         while inner.closed.is_none() && inner.pending == Pending::None {
@@ -226,24 +212,12 @@ impl<'b> Server<'b> {
     /// Bytes to send.
     #[must_use]
     pub fn poll_transmit(&self) -> Option<&[u8]> {
-        match &self.inner.link {
-            Link::Handshake(hs) => hs.poll_transmit(),
-            Link::Open(q) => q.pending(),
-        }
+        self.inner.link.pending()
     }
 
     /// Reports that the first `n` bytes of [`poll_transmit`](Self::poll_transmit) were sent.
     pub fn transmitted(&mut self, n: usize) {
-        let inner = &mut self.inner;
-        match &mut inner.link {
-            Link::Handshake(hs) => {
-                hs.transmitted(n);
-                if hs.is_complete() && hs.poll_transmit().is_none() {
-                    inner.link = Link::Open(ControlQueue::new());
-                }
-            }
-            Link::Open(q) => q.advance(n),
-        }
+        self.inner.link.transmitted(n);
     }
 
     /// The event the last input produced, if any; data borrows the message.
@@ -367,8 +341,7 @@ impl Inner {
     }
 
     fn push(&mut self, csid: u32, type_id: u8, stream_id: u32, payload: &[u8]) -> Result<(), SendError> {
-        let Link::Open(q) = &mut self.link else { return Err(SendError::NotPublishing) };
-        q.push(&mut self.writer, csid, type_id, stream_id, payload)
+        self.link.push(&mut self.writer, csid, type_id, stream_id, payload)
     }
 
     fn command(
