@@ -12,6 +12,7 @@
 
 pub mod aac;
 pub mod avc;
+pub mod media;
 
 use core::fmt;
 
