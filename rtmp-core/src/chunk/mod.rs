@@ -10,7 +10,7 @@ mod reader;
 mod writer;
 
 pub use reader::{ChunkReader, Message, ReadError, ReaderConfig};
-pub use writer::{ChunkWriter, ChunkedMessage, WriteError};
+pub use writer::{ChunkWriter, ChunkedMessage, DetachedMessage, WriteError};
 
 use crate::time::RtmpTimestamp;
 

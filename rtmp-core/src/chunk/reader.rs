@@ -195,6 +195,11 @@ impl<'b, const N: usize> ChunkReader<'b, N> {
         }
     }
 
+    /// Gives the reassembly buffer back (to reuse it for another connection).
+    pub fn into_buffer(self) -> &'b mut [u8] {
+        self.buf
+    }
+
     /// The peer's current chunk size.
     pub fn chunk_size(&self) -> u32 {
         self.chunk_size

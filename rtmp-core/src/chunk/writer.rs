@@ -277,6 +277,20 @@ impl<'p> ChunkedMessage<'p> {
         }
     }
 
+    /// Lets go of the payload, keeping headers and progress (see [`DetachedMessage`]).
+    pub fn detach(&self) -> DetachedMessage {
+        DetachedMessage {
+            first: self.first,
+            first_len: self.first_len,
+            cont: self.cont,
+            cont_len: self.cont_len,
+            len: self.len,
+            chunk: self.chunk,
+            total: self.total,
+            pos: self.pos,
+        }
+    }
+
     /// Fills `out` with the next slices to send (see [`slices`](Self::slices))
     /// and returns how many it filled.
     pub fn fill<'s>(&'s self, out: &mut [&'s [u8]]) -> usize {
@@ -286,6 +300,57 @@ impl<'p> ChunkedMessage<'p> {
             n += 1;
         }
         n
+    }
+}
+
+/// A [`ChunkedMessage`] without its payload: the chunk headers and how far
+/// sending got. A server keeps one per player while the frame it belongs to
+/// waits in a shared buffer, and [`attach`](Self::attach)es it to the same
+/// payload again to resume, with no copy and no second `write` (which would
+/// change the writer's header compression state).
+#[derive(Clone, Copy)]
+pub struct DetachedMessage {
+    first: [u8; MAX_HEADER_LEN],
+    first_len: u8,
+    cont: [u8; 7],
+    cont_len: u8,
+    len: usize,
+    chunk: usize,
+    total: usize,
+    pos: usize,
+}
+
+impl fmt::Debug for DetachedMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DetachedMessage")
+            .field("payload_len", &self.len)
+            .field("sent", &self.pos)
+            .field("total", &self.total)
+            .finish()
+    }
+}
+
+impl DetachedMessage {
+    /// Bytes not yet reported sent.
+    pub fn remaining(&self) -> usize {
+        self.total - self.pos
+    }
+
+    /// Puts the payload back. `parts` must hold the bytes the message was
+    /// written from (their total length is checked: `None` if it differs).
+    pub fn attach<'p>(self, parts: &'p [&'p [u8]]) -> Option<ChunkedMessage<'p>> {
+        let len = parts.iter().try_fold(0usize, |n, p| n.checked_add(p.len()))?;
+        (len == self.len).then_some(ChunkedMessage {
+            first: self.first,
+            first_len: self.first_len,
+            cont: self.cont,
+            cont_len: self.cont_len,
+            parts,
+            len: self.len,
+            chunk: self.chunk,
+            total: self.total,
+            pos: self.pos,
+        })
     }
 }
 
@@ -344,6 +409,25 @@ mod tests {
 
     fn h(csid: u32, ts: u32, type_id: u8, stream_id: u32) -> MessageHeader {
         MessageHeader { csid, timestamp: RtmpTimestamp(ts), type_id, stream_id }
+    }
+
+    #[test]
+    fn detached_message_resumes_on_the_same_payload() {
+        let payload = [7u8; 300];
+        let parts: [&[u8]; 1] = [&payload];
+        let mut w = ChunkWriter::<4>::new();
+        let whole = collect(&w.clone().write(h(6, 40, 9, 1), &parts).unwrap(), 3);
+        let mut m = w.write(h(6, 40, 9, 1), &parts).unwrap();
+        m.advance(130);
+        let d = m.detach();
+        assert_eq!(d.remaining(), whole.len() - 130);
+        let short: [&[u8]; 1] = [&payload[..299]];
+        assert!(d.attach(&short).is_none());
+        let copy = payload;
+        let again: [&[u8]; 2] = [&copy[..100], &copy[100..]];
+        let resumed = d.attach(&again).unwrap();
+        assert_eq!(collect(&resumed, 3), whole[130..]);
+        assert_eq!(resumed.slices().find(|s| s.len() > 20).map(|s| s.as_ptr()), Some(copy[128..].as_ptr()));
     }
 
     fn collect(m: &ChunkedMessage<'_>, max: usize) -> Vec<u8> {

@@ -1,5 +1,6 @@
 //! Sessions: the protocol state machines, sans-IO: [`Publisher`] (a
-//! publishing client) and [`Server`] (one accepted connection).
+//! publishing client), [`Player`] (a playing client) and [`Server`] (one
+//! accepted connection).
 //!
 //! # The contract (quinn-proto, smoltcp, rustls)
 //!
@@ -26,9 +27,11 @@
 pub mod blocking;
 mod event;
 mod outbox;
+mod player;
 mod publisher;
 mod server;
 
 pub use event::{CloseReason, Event, InputError, SendError, StatusText};
+pub use player::{MediaMessage, Player, PlayerConfig, PlayerEvent, PlayerState};
 pub use publisher::{Publisher, PublisherConfig, PublisherState};
 pub use server::{Server, ServerConfig, ServerEvent};

@@ -284,6 +284,24 @@ impl<'b> Server<'b> {
         )
     }
 
+    /// Tells a playing client that the stream's publisher stopped: Stream EOF
+    /// and `NetStream.Play.UnpublishNotify` are queued (as nginx-rtmp does);
+    /// the client stays connected and may play again.
+    pub fn end_play(&mut self, stream_id: u32) -> Result<(), SendError> {
+        let inner = &mut self.inner;
+        inner.set_role(stream_id, Role::Playing, Role::Created)?;
+        inner.user_control(UserControl::StreamEof(stream_id))?;
+        inner.status(
+            stream_id,
+            &StatusInfo { level: "status", code: "NetStream.Play.UnpublishNotify", description: "Stop publishing" },
+        )
+    }
+
+    /// Ends the session and gives the receive buffer back, for the next connection.
+    pub fn into_recv_buffer(self) -> &'b mut [u8] {
+        self.reader.into_buffer()
+    }
+
     /// Refuses a pending publish or play request with `code` (for example
     /// `NetStream.Publish.BadName` for a name already publishing).
     pub fn reject(&mut self, stream_id: u32, code: &str, description: &str) -> Result<(), SendError> {
