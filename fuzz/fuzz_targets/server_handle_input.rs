@@ -18,10 +18,7 @@ fuzz_target!(|data: &[u8]| {
     for (i, piece) in data.chunks(1009).enumerate() {
         pending.extend_from_slice(piece);
         for _ in 0..64 {
-            let n = match s.handle_input(Instant::from_millis(i as u64), &pending) {
-                Ok(n) => n,
-                Err(_) => 0,
-            };
+            let n = s.handle_input(Instant::from_millis(i as u64), &pending).unwrap_or_default();
             assert!(n <= pending.len());
             pending.drain(..n);
             let mut answer = None;
@@ -35,12 +32,8 @@ fuzz_target!(|data: &[u8]| {
             }
             match answer {
                 Some((id, true)) => drop(s.accept_publish(id)),
-                Some((id, false)) => {
-                    if s.accept_play(id).is_ok() {
-                        playing.push(id);
-                    }
-                }
-                None => {}
+                Some((id, false)) if s.accept_play(id).is_ok() => playing.push(id),
+                _ => {}
             }
             while let Some(b) = s.poll_transmit() {
                 let k = b.len();
