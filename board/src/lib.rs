@@ -8,4 +8,7 @@
 //! The `rtmp-push` program (`src/bin/rtmp-push.rs`) pushes an FLV file or
 //! stdin to a server with it.
 
+pub mod net;
 pub mod push;
+
+pub use net::{RtmpError, RtmpErrorKind};

@@ -2,14 +2,13 @@
 //! a non-blocking socket, media written with `write_vectored` from the
 //! caller's buffers.
 
-use rtmp_core::handshake::RANDOM_LEN;
-use rtmp_core::session::{CloseReason, Event, Publisher, PublisherConfig, SendError};
+use crate::net::{connect_tcp, random_bytes, wait, RtmpError, RtmpErrorKind};
+use rtmp_core::session::{Event, Publisher, PublisherConfig};
 use rtmp_core::time::{Instant as CoreInstant, RtmpTimestamp};
 use rtmp_core::url::RtmpUrl;
-use rustix::event::{poll, PollFd, PollFlags, Timespec};
-use std::fmt;
+use rustix::event::PollFlags;
 use std::io::{self, IoSlice, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 /// Slices handed to one `write_vectored` call.
@@ -55,78 +54,6 @@ impl Default for PushOptions {
     }
 }
 
-/// Why pushing failed: which server, at which step, and what happened.
-/// Never contains the stream name or key.
-#[derive(Debug)]
-pub struct PushError {
-    /// `host:port`.
-    pub server: String,
-    /// The step that failed (`resolve`, `connect`, `publish`, `send` ...).
-    pub step: &'static str,
-    /// What went wrong.
-    pub kind: PushErrorKind,
-}
-
-/// The cause of a [`PushError`].
-#[derive(Debug)]
-pub enum PushErrorKind {
-    /// The URL is not a valid RTMP URL.
-    Url(rtmp_core::url::UrlError),
-    /// A socket error.
-    Io(io::Error),
-    /// The session closed (refusal, timeout, protocol error, peer closed).
-    Closed(Box<CloseReason>),
-    /// A media message could not be sent.
-    Send(SendError),
-}
-
-impl PushError {
-    /// The server's status code and description, when it refused us.
-    pub fn refusal(&self) -> Option<(&str, &str)> {
-        match &self.kind {
-            PushErrorKind::Closed(reason) => match &**reason {
-                CloseReason::Refused { code, description } => Some((code.as_str(), description.as_str())),
-                _ => None,
-            },
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for PushError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}: ", self.server, self.step)?;
-        match &self.kind {
-            PushErrorKind::Url(e) => write!(f, "{e}"),
-            PushErrorKind::Io(e) => write!(f, "{e}"),
-            PushErrorKind::Closed(r) => write!(f, "{r}"),
-            PushErrorKind::Send(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for PushError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
-            PushErrorKind::Io(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<PushError> for io::Error {
-    fn from(e: PushError) -> io::Error {
-        let kind = match &e.kind {
-            PushErrorKind::Io(io) => io.kind(),
-            PushErrorKind::Closed(r) if matches!(**r, CloseReason::Refused { .. }) => io::ErrorKind::PermissionDenied,
-            PushErrorKind::Closed(r) if matches!(**r, CloseReason::Timeout(_)) => io::ErrorKind::TimedOut,
-            PushErrorKind::Url(_) => io::ErrorKind::InvalidInput,
-            _ => io::ErrorKind::Other,
-        };
-        io::Error::new(kind, e.to_string())
-    }
-}
-
 /// Counters of a connection.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PushStats {
@@ -155,47 +82,27 @@ pub struct RtmpPush<'b> {
 impl<'b> RtmpPush<'b> {
     /// Connects to `url` and publishes: returns once the server has answered
     /// `NetStream.Publish.Start`, or with the step that failed.
-    pub fn connect(url: &'b str, bufs: &'b mut PushBuffers, opts: PushOptions) -> Result<Self, PushError> {
-        let parsed = RtmpUrl::parse(url).map_err(|e| PushError {
+    pub fn connect(url: &'b str, bufs: &'b mut PushBuffers, opts: PushOptions) -> Result<Self, RtmpError> {
+        let parsed = RtmpUrl::parse(url).map_err(|e| RtmpError {
             server: String::from("(url)"),
             step: "parse URL",
-            kind: PushErrorKind::Url(e),
+            kind: RtmpErrorKind::Url(e),
         })?;
         let server = format!("{}:{}", parsed.host(), parsed.port());
-        let err = |step, kind| PushError { server: server.clone(), step, kind };
+        let err = |step, kind| RtmpError { server: server.clone(), step, kind };
         if parsed.scheme() == rtmp_core::url::Scheme::Rtmps {
             return Err(err(
                 "connect",
-                PushErrorKind::Io(io::Error::new(io::ErrorKind::Unsupported, "rtmps:// (TLS) is not supported yet")),
+                RtmpErrorKind::Io(io::Error::new(io::ErrorKind::Unsupported, "rtmps:// (TLS) is not supported yet")),
             ));
         }
-        let addrs: Vec<_> = (parsed.host(), parsed.port())
-            .to_socket_addrs()
-            .map_err(|e| err("resolve", PushErrorKind::Io(e)))?
-            .collect();
-        let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
-        let mut stream = None;
-        for a in addrs {
-            match TcpStream::connect_timeout(&a, opts.timeout) {
-                Ok(s) => {
-                    stream = Some(s);
-                    break;
-                }
-                Err(e) => last = e,
-            }
-        }
-        let stream = stream.ok_or_else(|| err("connect", PushErrorKind::Io(last)))?;
-        let setup = |s: &TcpStream| -> io::Result<()> {
-            s.set_nodelay(true)?;
-            s.set_nonblocking(true)
-        };
-        setup(&stream).map_err(|e| err("connect", PushErrorKind::Io(e)))?;
+        let stream = connect_tcp(&parsed, opts.timeout).map_err(|(step, e)| err(step, RtmpErrorKind::Io(e)))?;
 
         let PushBuffers { recv, reassembly, tc_url } = bufs;
         let tc = parsed.write_tc_url(tc_url).map_err(|_| {
             err(
                 "connect",
-                PushErrorKind::Io(io::Error::new(io::ErrorKind::InvalidInput, "tcUrl longer than 512 bytes")),
+                RtmpErrorKind::Io(io::Error::new(io::ErrorKind::InvalidInput, "tcUrl longer than 512 bytes")),
             )
         })?;
         let mut cfg = PublisherConfig::new(parsed.app(), parsed.stream(), tc);
@@ -231,17 +138,17 @@ impl<'b> RtmpPush<'b> {
         CoreInstant::from_micros(self.epoch.elapsed().as_micros() as u64)
     }
 
-    fn error(&self, step: &'static str, kind: PushErrorKind) -> PushError {
-        PushError { server: self.server.clone(), step, kind }
+    fn error(&self, step: &'static str, kind: RtmpErrorKind) -> RtmpError {
+        RtmpError { server: self.server.clone(), step, kind }
     }
 
-    fn wait_for_publish(&mut self) -> Result<(), PushError> {
+    fn wait_for_publish(&mut self) -> Result<(), RtmpError> {
         loop {
             self.flush_control("publish")?;
             while let Some(e) = self.session.poll_event() {
                 match e {
                     Event::PublishStarted { .. } => return Ok(()),
-                    Event::Closed(reason) => return Err(self.error("publish", PushErrorKind::Closed(Box::new(reason)))),
+                    Event::Closed(reason) => return Err(self.error("publish", RtmpErrorKind::Closed(Box::new(reason)))),
                     _ => {}
                 }
             }
@@ -254,10 +161,10 @@ impl<'b> RtmpPush<'b> {
 
     /// Reads what the server sent, waiting until `until` (or not at all when
     /// `None`), and feeds it to the session.
-    fn read_input(&mut self, step: &'static str, until: Option<Instant>) -> Result<(), PushError> {
+    fn read_input(&mut self, step: &'static str, until: Option<Instant>) -> Result<(), RtmpError> {
         let timeout = until.map(|t| t.saturating_duration_since(Instant::now()));
         if let Some(t) = timeout {
-            wait(&self.stream, PollFlags::IN, Some(t)).map_err(|e| self.error(step, PushErrorKind::Io(e)))?;
+            wait(&self.stream, PollFlags::IN, Some(t)).map_err(|e| self.error(step, RtmpErrorKind::Io(e)))?;
             // Timing out here is normal: the caller checks its own deadlines.
         }
         loop {
@@ -277,7 +184,7 @@ impl<'b> RtmpPush<'b> {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(self.error(step, PushErrorKind::Io(e))),
+                Err(e) => return Err(self.error(step, RtmpErrorKind::Io(e))),
             }
         }
         let now = self.now();
@@ -291,7 +198,7 @@ impl<'b> RtmpPush<'b> {
     }
 
     /// Writes all queued control bytes.
-    fn flush_control(&mut self, step: &'static str) -> Result<(), PushError> {
+    fn flush_control(&mut self, step: &'static str) -> Result<(), RtmpError> {
         loop {
             let Some(bytes) = self.session.poll_transmit() else { return Ok(()) };
             match self.stream.write(bytes) {
@@ -311,28 +218,28 @@ impl<'b> RtmpPush<'b> {
                     self.wait_writable(step, PollFlags::OUT)?;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(self.error(step, PushErrorKind::Io(e))),
+                Err(e) => return Err(self.error(step, RtmpErrorKind::Io(e))),
             }
         }
     }
 
     /// Waits for the socket to take more bytes; a server that reads nothing
     /// for the stall timeout counts as gone.
-    fn wait_writable(&mut self, step: &'static str, flags: PollFlags) -> Result<(), PushError> {
+    fn wait_writable(&mut self, step: &'static str, flags: PollFlags) -> Result<(), RtmpError> {
         match wait(&self.stream, flags, Some(self.stall)) {
             Ok(true) => Ok(()),
             Ok(false) => Err(self.error(
                 step,
-                PushErrorKind::Io(io::Error::new(io::ErrorKind::TimedOut, "server stopped reading (send buffer full)")),
+                RtmpErrorKind::Io(io::Error::new(io::ErrorKind::TimedOut, "server stopped reading (send buffer full)")),
             )),
-            Err(e) => Err(self.error(step, PushErrorKind::Io(e))),
+            Err(e) => Err(self.error(step, RtmpErrorKind::Io(e))),
         }
     }
 
-    fn check_events(&mut self, step: &'static str) -> Result<(), PushError> {
+    fn check_events(&mut self, step: &'static str) -> Result<(), RtmpError> {
         while let Some(e) = self.session.poll_event() {
             if let Event::Closed(reason) = e {
-                return Err(self.error(step, PushErrorKind::Closed(Box::new(reason))));
+                return Err(self.error(step, RtmpErrorKind::Closed(Box::new(reason))));
             }
         }
         Ok(())
@@ -340,7 +247,7 @@ impl<'b> RtmpPush<'b> {
 
     /// Sends one media message of `type_id` 8 (audio), 9 (video) or 18 (data):
     /// `body` is an FLV tag body in parts, written from where it lies.
-    pub fn send(&mut self, type_id: u8, timestamp: u32, body: &[&[u8]]) -> Result<(), PushError> {
+    pub fn send(&mut self, type_id: u8, timestamp: u32, body: &[&[u8]]) -> Result<(), RtmpError> {
         self.read_input("send", None)?;
         self.flush_control("send")?;
         self.check_events("send")?;
@@ -350,7 +257,7 @@ impl<'b> RtmpPush<'b> {
             9 => self.session.send_video(ts, body),
             _ => self.session.send_data(ts, body),
         };
-        let mut msg = sent.map_err(|e| self.error("send", PushErrorKind::Send(e)))?;
+        let mut msg = sent.map_err(|e| self.error("send", RtmpErrorKind::Send(e)))?;
         while !msg.is_done() {
             let mut iov = [IoSlice::new(&[]); IOV_BATCH];
             let mut n = 0;
@@ -359,7 +266,7 @@ impl<'b> RtmpPush<'b> {
                 n += 1;
             }
             match self.stream.write_vectored(&iov[..n]) {
-                Ok(0) => return Err(self.error("send", PushErrorKind::Io(io::ErrorKind::WriteZero.into()))),
+                Ok(0) => return Err(self.error("send", RtmpErrorKind::Io(io::ErrorKind::WriteZero.into()))),
                 Ok(w) => {
                     msg.advance(w);
                     self.stats.bytes_sent += w as u64;
@@ -371,7 +278,7 @@ impl<'b> RtmpPush<'b> {
                     self.read_input("send", None)?;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(self.error("send", PushErrorKind::Io(e))),
+                Err(e) => return Err(self.error("send", RtmpErrorKind::Io(e))),
             }
         }
         self.stats.messages_sent += 1;
@@ -379,7 +286,7 @@ impl<'b> RtmpPush<'b> {
     }
 
     /// Serves the connection (acks, pings) until `until`, for pacing.
-    pub fn idle_until(&mut self, until: Instant) -> Result<(), PushError> {
+    pub fn idle_until(&mut self, until: Instant) -> Result<(), RtmpError> {
         while Instant::now() < until {
             self.read_input("send", Some(until))?;
             self.flush_control("send")?;
@@ -389,7 +296,7 @@ impl<'b> RtmpPush<'b> {
     }
 
     /// Unpublishes (FCUnpublish, deleteStream) and closes the connection.
-    pub fn close(mut self) -> Result<PushStats, PushError> {
+    pub fn close(mut self) -> Result<PushStats, RtmpError> {
         self.session.close();
         self.flush_control("close")?;
         let _ = self.stream.shutdown(std::net::Shutdown::Write);
@@ -409,35 +316,4 @@ impl<'b> RtmpPush<'b> {
         }
         Ok(self.stats)
     }
-}
-
-/// Waits until the socket is ready for `flags` (true) or `timeout` passes (false).
-fn wait(stream: &TcpStream, flags: PollFlags, timeout: Option<Duration>) -> io::Result<bool> {
-    let ts = timeout.map(|d| Timespec { tv_sec: d.as_secs() as _, tv_nsec: d.subsec_nanos() as _ });
-    let mut fds = [PollFd::new(stream, flags)];
-    loop {
-        match poll(&mut fds, ts.as_ref()) {
-            Ok(n) => return Ok(n > 0),
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
-/// C1 random bytes: not security-relevant in RTMP, but they should differ
-/// per connection; taken from the clock and the process id, no RNG crate needed.
-fn random_bytes() -> [u8; RANDOM_LEN] {
-    let mut seed = Instant::now().elapsed().as_nanos() as u64
-        ^ std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
-        ^ (u64::from(std::process::id()) << 32);
-    let mut out = [0u8; RANDOM_LEN];
-    for chunk in out.chunks_mut(8) {
-        // xorshift64*
-        seed ^= seed >> 12;
-        seed ^= seed << 25;
-        seed ^= seed >> 27;
-        let v = seed.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes();
-        chunk.copy_from_slice(&v[..chunk.len()]);
-    }
-    out
 }

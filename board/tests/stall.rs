@@ -2,7 +2,7 @@
 //! buffers are full, a write stalled for the timeout is an error naming the
 //! server and the step.
 
-use board::push::{PushBuffers, PushErrorKind, PushOptions, RtmpPush};
+use board::push::{PushBuffers, PushOptions, RtmpPush};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
@@ -34,7 +34,7 @@ fn stalled_server_is_an_error_not_a_hang() {
     let took = started.elapsed();
     let _ = stop_tx.send(());
     server.join().unwrap();
-    assert!(matches!(&err.kind, PushErrorKind::Io(e) if e.kind() == std::io::ErrorKind::TimedOut), "{err}");
+    assert!(matches!(&err.kind, board::RtmpErrorKind::Io(e) if e.kind() == std::io::ErrorKind::TimedOut), "{err}");
     assert_eq!(err.step, "send");
     assert!(err.to_string().starts_with(&format!("127.0.0.1:{port}: send: ")), "{err}");
     assert!(took < Duration::from_secs(20), "{took:?}");
