@@ -9,6 +9,8 @@
 //! stdin to a server with it.
 
 pub mod net;
+pub mod pull;
 pub mod push;
+pub mod serve;
 
 pub use net::{RtmpError, RtmpErrorKind};

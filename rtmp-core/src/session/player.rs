@@ -173,6 +173,8 @@ struct Inner<'c> {
     writer: ChunkWriter<4>,
     events: heapless::Deque<PlayerEvent<'static>, EVENTS>,
     media_pending: bool,
+    /// The last input stopped on a media message (kept after it is polled).
+    media_ready: bool,
     stream_id: u32,
     acks: AckCounter,
     deadline: Instant,
@@ -219,6 +221,7 @@ impl<'b> Player<'b> {
                 writer: ChunkWriter::new(),
                 events: heapless::Deque::new(),
                 media_pending: false,
+                media_ready: false,
                 stream_id: 0,
                 acks: AckCounter::default(),
                 deadline: now + cfg.setup_timeout,
@@ -270,6 +273,7 @@ impl<'b> Player<'b> {
             return Err(InputError::Closed);
         }
         inner.media_pending = false;
+        inner.media_ready = false;
         let mut consumed = 0;
         if !inner.link.is_open() {
             consumed = match inner.link.handshake(input) {
@@ -354,6 +358,18 @@ impl<'b> Player<'b> {
             }));
         }
         inner.events.pop_front()
+    }
+
+    /// The media message the last [`handle_input`](Self::handle_input)
+    /// stopped on, until the next one, whether or not its event was polled
+    /// (for drivers that hand it out after polling).
+    #[must_use]
+    pub fn last_media(&self) -> Option<MediaMessage<'_>> {
+        if !self.inner.media_ready {
+            return None;
+        }
+        let m = self.reader.last_message()?;
+        Some(MediaMessage { type_id: m.type_id, timestamp: m.timestamp, payload: m.payload })
     }
 
     /// Ends the session: when a stream exists, `deleteStream` is queued (send
@@ -493,6 +509,7 @@ impl<'c> Inner<'c> {
                     Err(_) => self.bad_configs = self.bad_configs.saturating_add(1),
                 }
                 self.media_pending = true;
+                self.media_ready = true;
             }
             type_id::COMMAND_AMF0 | type_id::COMMAND_AMF3 => {
                 match CommandMessage::decode(type_id, payload).and_then(|c| c.command()) {

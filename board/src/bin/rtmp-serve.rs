@@ -1,0 +1,118 @@
+//! `rtmp-serve`: a small RTMP server: publishers in, players out, optional
+//! recording of each publish to FLV.
+//!
+//! ```text
+//! rtmp-serve [--listen ADDR:PORT] [--record DIR]
+//! ```
+//!
+//! Prints `rtmp-serve: listening on rtmp://ADDR:PORT` on standard output
+//! once it accepts connections, then one line per connection event on
+//! standard error (never a query string: keys and signatures live there).
+//! SIGINT or SIGTERM stop it cleanly: recordings are finished first.
+
+use board::serve::{RtmpServer, ServeOptions};
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+const USAGE: &str = "usage: rtmp-serve [OPTIONS]
+
+Serves RTMP: clients publish to rtmp://ADDR:PORT/app/name, players play the
+same URL. One publisher per name; a second is refused with
+NetStream.Publish.BadName.
+
+Options:
+  --listen ADDR:PORT     address to listen on (default 127.0.0.1:1935; port 0 picks one)
+  --record DIR           write each publish to DIR/<app>/<name>.flv
+  --max-connections N    connections served at once (default 128)
+  --max-message BYTES    largest message a client may send (default 4194304)
+  --idle-timeout SECS    time allowed to connect and start publishing or playing (default 30)
+  -q, --quiet            no per-connection log lines
+  -h, --help             this text";
+
+fn parse_args() -> Result<ServeOptions, String> {
+    let mut opts = ServeOptions::default();
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
+        match a.as_str() {
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            "-q" | "--quiet" => opts.log = false,
+            "--listen" => {
+                let v = value("--listen")?;
+                opts.listen =
+                    v.parse().map_err(|_| format!("--listen: {v:?} is not ADDR:PORT (e.g. 127.0.0.1:1935)"))?;
+            }
+            "--record" => opts.record = Some(value("--record")?.into()),
+            "--max-connections" => {
+                opts.max_connections = value("--max-connections")?
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or("--max-connections must be > 0")?;
+            }
+            "--max-message" => {
+                opts.max_message = value("--max-message")?
+                    .parse()
+                    .ok()
+                    .filter(|n| (4096..=16 << 20).contains(n))
+                    .ok_or("--max-message must be 4096..16777216")?;
+            }
+            "--idle-timeout" => {
+                let secs: f64 = value("--idle-timeout")?
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| *s > 0.0 && *s < 86400.0)
+                    .ok_or("--idle-timeout must be seconds")?;
+                opts.idle_timeout = Duration::from_secs_f64(secs);
+            }
+            s => return Err(format!("unexpected argument {s}")),
+        }
+    }
+    Ok(opts)
+}
+
+fn main() -> ExitCode {
+    let opts = match parse_args() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("rtmp-serve: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let listen = opts.listen;
+    let mut server = match RtmpServer::bind(opts) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("rtmp-serve: cannot listen on {listen}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&stop)) {
+            eprintln!("rtmp-serve: cannot handle signals: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    match server.local_addr() {
+        Ok(a) => println!("rtmp-serve: listening on rtmp://{a}"),
+        Err(e) => {
+            eprintln!("rtmp-serve: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let _ = std::io::stdout().flush();
+    match server.run(&stop) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rtmp-serve: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

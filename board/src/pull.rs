@@ -1,0 +1,366 @@
+//! A playing connection (the capture role): connect, play, and hand out the
+//! received frames, borrowed from the session's reassembly buffer.
+//!
+//! ```no_run
+//! use board::pull::{PullBuffers, PullOptions, RtmpPull};
+//!
+//! let mut bufs = PullBuffers::new();
+//! let mut pull = RtmpPull::connect("rtmp://127.0.0.1/live/cam", &mut bufs, PullOptions::default())?;
+//! while let Some(frame) = pull.next_frame()? {
+//!     if frame.keyframe {
+//!         println!("keyframe at {} ms, {} bytes", frame.timestamp, frame.payload.len());
+//!     }
+//! }
+//! # Ok::<(), board::RtmpError>(())
+//! ```
+
+use crate::net::{connect_tcp, random_bytes, wait, RtmpError, RtmpErrorKind};
+use rtmp_core::flv::media::CodecConfig;
+use rtmp_core::session::{Player, PlayerConfig, PlayerEvent};
+use rtmp_core::time::Instant as CoreInstant;
+use rtmp_core::url::RtmpUrl;
+use rustix::event::PollFlags;
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+/// Buffers a connection borrows; keep them alive as long as the connection.
+pub struct PullBuffers {
+    recv: Box<[u8]>,
+    reassembly: Box<[u8]>,
+    tc_url: [u8; 512],
+}
+
+impl Default for PullBuffers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PullBuffers {
+    /// 64 KiB to read into; 4 MiB to reassemble messages in (the largest
+    /// frame the server may send).
+    pub fn new() -> Self {
+        Self::with_max_message(4 << 20)
+    }
+
+    /// Like [`new`](Self::new), with room for messages of `max` bytes.
+    pub fn with_max_message(max: usize) -> Self {
+        PullBuffers {
+            recv: vec![0; 64 * 1024].into_boxed_slice(),
+            reassembly: vec![0; max].into_boxed_slice(),
+            tc_url: [0; 512],
+        }
+    }
+}
+
+/// Options for [`RtmpPull::connect`].
+#[derive(Clone, Copy, Debug)]
+pub struct PullOptions {
+    /// TCP connect timeout, the time allowed from connect to play start, and
+    /// how long the stream may go without data before it counts as lost.
+    pub timeout: Duration,
+    /// The buffer length announced to the server, in milliseconds.
+    pub buffer_ms: u32,
+}
+
+impl Default for PullOptions {
+    fn default() -> Self {
+        PullOptions { timeout: Duration::from_secs(10), buffer_ms: 3000 }
+    }
+}
+
+/// What a frame carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameKind {
+    /// Audio (message type 8).
+    Audio,
+    /// Video (message type 9).
+    Video,
+    /// Data, e.g. `onMetaData` (message type 18).
+    Data,
+}
+
+/// A received frame: its FLV tag body, borrowed until the next call.
+#[derive(Clone, Copy, Debug)]
+pub struct Frame<'a> {
+    /// Audio, video or data.
+    pub kind: FrameKind,
+    /// Milliseconds, as the publisher stamped it (wrapping at 2^32).
+    pub timestamp: u32,
+    /// A video keyframe: a decoder can start here.
+    pub keyframe: bool,
+    /// The codec configuration, when this frame is a sequence header.
+    pub config: Option<CodecConfig>,
+    /// The FLV tag body (codec header bytes included), as received.
+    pub payload: &'a [u8],
+}
+
+/// A [`Frame`] that owns its payload, from [`RtmpPull::into_frames`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnedFrame {
+    /// Audio, video or data.
+    pub kind: FrameKind,
+    /// Milliseconds.
+    pub timestamp: u32,
+    /// A video keyframe.
+    pub keyframe: bool,
+    /// The codec configuration, when this frame is a sequence header.
+    pub config: Option<CodecConfig>,
+    /// The FLV tag body.
+    pub payload: Vec<u8>,
+}
+
+/// A playing connection. [`next_frame`](Self::next_frame) hands out frames
+/// without copying them; [`into_frames`](Self::into_frames) is an owning iterator.
+pub struct RtmpPull<'b> {
+    stream: TcpStream,
+    session: Player<'b>,
+    recv: &'b mut [u8],
+    recv_len: usize,
+    epoch: Instant,
+    server: String,
+    stall: Duration,
+    last_data: Instant,
+    ended: bool,
+    config: Option<CodecConfig>,
+    bytes_received: u64,
+}
+
+impl<'b> RtmpPull<'b> {
+    /// Connects to `url` and plays: returns once the server has answered
+    /// `NetStream.Play.Start`, or with the step that failed.
+    pub fn connect(url: &'b str, bufs: &'b mut PullBuffers, opts: PullOptions) -> Result<Self, RtmpError> {
+        let parsed = RtmpUrl::parse(url).map_err(|e| RtmpError {
+            server: String::from("(url)"),
+            step: "parse URL",
+            kind: RtmpErrorKind::Url(e),
+        })?;
+        let server = format!("{}:{}", parsed.host(), parsed.port());
+        let err = |step, kind| RtmpError { server: server.clone(), step, kind };
+        if parsed.scheme() == rtmp_core::url::Scheme::Rtmps {
+            let e = io::Error::new(io::ErrorKind::Unsupported, "rtmps:// (TLS) is not supported yet");
+            return Err(err("connect", RtmpErrorKind::Io(e)));
+        }
+        let stream = connect_tcp(&parsed, opts.timeout).map_err(|(step, e)| err(step, RtmpErrorKind::Io(e)))?;
+        let PullBuffers { recv, reassembly, tc_url } = bufs;
+        let tc = parsed.write_tc_url(tc_url).map_err(|_| {
+            let e = io::Error::new(io::ErrorKind::InvalidInput, "tcUrl longer than 512 bytes");
+            err("connect", RtmpErrorKind::Io(e))
+        })?;
+        let mut cfg = PlayerConfig::new(parsed.app(), parsed.stream(), tc);
+        cfg.setup_timeout = opts.timeout;
+        cfg.buffer_ms = opts.buffer_ms;
+        let session = Player::new(cfg, reassembly, CoreInstant::ZERO, &random_bytes());
+        let mut pull = RtmpPull {
+            stream,
+            session,
+            recv,
+            recv_len: 0,
+            epoch: Instant::now(),
+            server,
+            stall: opts.timeout,
+            last_data: Instant::now(),
+            ended: false,
+            config: None,
+            bytes_received: 0,
+        };
+        pull.wait_for_play()?;
+        Ok(pull)
+    }
+
+    /// `host:port` of the server.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// Bytes read from the socket so far.
+    pub fn bytes_received(&self) -> u64 {
+        self.bytes_received
+    }
+
+    fn now(&self) -> CoreInstant {
+        CoreInstant::from_micros(self.epoch.elapsed().as_micros() as u64)
+    }
+
+    fn error(&self, step: &'static str, kind: RtmpErrorKind) -> RtmpError {
+        RtmpError { server: self.server.clone(), step, kind }
+    }
+
+    fn wait_for_play(&mut self) -> Result<(), RtmpError> {
+        loop {
+            self.flush_control("play")?;
+            while let Some(e) = self.session.poll_event() {
+                match e {
+                    PlayerEvent::PlayStarted { .. } => return Ok(()),
+                    PlayerEvent::Closed(r) => return Err(self.error("play", RtmpErrorKind::Closed(Box::new(r)))),
+                    _ => {}
+                }
+            }
+            if !self.feed()? {
+                let deadline = self.session.poll_timeout().map(|t| self.epoch + Duration::from_micros(t.as_micros()));
+                self.read_socket("play", deadline)?;
+                let now = self.now();
+                self.session.handle_timeout(now);
+            }
+        }
+    }
+
+    /// Offers retained input to the session; true if it took any.
+    fn feed(&mut self) -> Result<bool, RtmpError> {
+        if self.recv_len == 0 {
+            return Ok(false);
+        }
+        let now = self.now();
+        // An error closes the session and comes back as PlayerEvent::Closed.
+        let n = self.session.handle_input(now, &self.recv[..self.recv_len]).unwrap_or_default();
+        self.recv.copy_within(n..self.recv_len, 0);
+        self.recv_len -= n;
+        Ok(n > 0)
+    }
+
+    /// Waits for data until `until`, then reads what is there.
+    fn read_socket(&mut self, step: &'static str, until: Option<Instant>) -> Result<(), RtmpError> {
+        if let Some(t) = until {
+            let timeout = t.saturating_duration_since(Instant::now());
+            wait(&self.stream, PollFlags::IN, Some(timeout)).map_err(|e| self.error(step, RtmpErrorKind::Io(e)))?;
+        }
+        while self.recv_len < self.recv.len() {
+            match self.stream.read(&mut self.recv[self.recv_len..]) {
+                Ok(0) => {
+                    self.session.handle_peer_closed();
+                    break;
+                }
+                Ok(n) => {
+                    self.recv_len += n;
+                    self.bytes_received += n as u64;
+                    self.last_data = Instant::now();
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.error(step, RtmpErrorKind::Io(e))),
+            }
+        }
+        Ok(())
+    }
+
+    fn flush_control(&mut self, step: &'static str) -> Result<(), RtmpError> {
+        while let Some(bytes) = self.session.poll_transmit() {
+            match self.stream.write(bytes) {
+                Ok(n) => self.session.transmitted(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    match wait(&self.stream, PollFlags::OUT, Some(self.stall)) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            let e = io::Error::new(io::ErrorKind::TimedOut, "server stopped reading");
+                            return Err(self.error(step, RtmpErrorKind::Io(e)));
+                        }
+                        Err(e) => return Err(self.error(step, RtmpErrorKind::Io(e))),
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.error(step, RtmpErrorKind::Io(e))),
+            }
+        }
+        Ok(())
+    }
+
+    /// The next frame, or `None` once the publisher has stopped (Stream EOF
+    /// or `UnpublishNotify`). An error when the connection fails or no data
+    /// arrives for the timeout.
+    pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, RtmpError> {
+        loop {
+            if self.ended {
+                return Ok(None);
+            }
+            let took = self.feed()?;
+            self.flush_control("play")?;
+            let mut media = false;
+            while let Some(e) = self.session.poll_event() {
+                match e {
+                    PlayerEvent::Config(c) => self.config = Some(c),
+                    PlayerEvent::Media(_) => media = true,
+                    PlayerEvent::StreamEnded => self.ended = true,
+                    PlayerEvent::Closed(r) => {
+                        return Err(self.error("play", RtmpErrorKind::Closed(Box::new(r))));
+                    }
+                    _ => {}
+                }
+            }
+            if media {
+                break;
+            }
+            if !took && !self.ended {
+                let until = self.last_data + self.stall;
+                if Instant::now() >= until {
+                    let e = io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!("no data for {:.1} s", self.stall.as_secs_f64()),
+                    );
+                    return Err(self.error("play", RtmpErrorKind::Io(e)));
+                }
+                self.read_socket("play", Some(until))?;
+            }
+        }
+        let config = self.config.take();
+        let m = self
+            .session
+            .last_media()
+            .ok_or_else(|| self.error("play", RtmpErrorKind::Io(io::Error::other("media event without a message"))))?;
+        Ok(Some(Frame {
+            kind: match m.type_id {
+                8 => FrameKind::Audio,
+                9 => FrameKind::Video,
+                _ => FrameKind::Data,
+            },
+            timestamp: m.timestamp.0,
+            keyframe: m.is_keyframe() && !m.is_sequence_header(),
+            config,
+            payload: m.payload,
+        }))
+    }
+
+    /// An iterator of owned frames (each payload copied once), ending when
+    /// the publisher stops or after the first error.
+    pub fn into_frames(self) -> Frames<'b> {
+        Frames { pull: Some(self) }
+    }
+
+    /// Stops playing (deleteStream) and closes the connection.
+    pub fn close(mut self) -> Result<(), RtmpError> {
+        self.session.close();
+        self.flush_control("close")?;
+        let _ = self.stream.shutdown(std::net::Shutdown::Both);
+        Ok(())
+    }
+}
+
+/// Owned frames from [`RtmpPull::into_frames`].
+pub struct Frames<'b> {
+    pull: Option<RtmpPull<'b>>,
+}
+
+impl Iterator for Frames<'_> {
+    type Item = Result<OwnedFrame, RtmpError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let pull = self.pull.as_mut()?;
+        let item = match pull.next_frame() {
+            Ok(Some(f)) => Some(Ok(OwnedFrame {
+                kind: f.kind,
+                timestamp: f.timestamp,
+                keyframe: f.keyframe,
+                config: f.config,
+                payload: f.payload.to_vec(),
+            })),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
+        };
+        if !matches!(item, Some(Ok(_))) {
+            if let Some(p) = self.pull.take() {
+                let _ = p.close();
+            }
+        }
+        item
+    }
+}

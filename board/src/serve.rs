@@ -1,0 +1,788 @@
+//! An RTMP server for the board and for tests: one thread, one `poll` loop,
+//! any number of publishers and players, optional recording to FLV.
+//!
+//! Each connection is a sans-IO [`Server`] session. A publisher's media
+//! message is copied once, out of its connection's reassembly buffer into a
+//! shared frame; every player then sends that frame with vectored writes
+//! (chunk headers from its session, payload from the shared frame), without
+//! further copies. Players of a name start at the latest keyframe, with the
+//! metadata and sequence headers first.
+//!
+//! Everything a peer can grow is bounded: connections (`max_connections`),
+//! message size (`max_message`, the reassembly buffer), a player's backlog
+//! (`player_queue`; a player that falls behind skips to the next keyframe),
+//! the keyframe cache (`gop_cache`), and time (setup and idle timeouts).
+//! Logs never contain query strings, where stream keys and signatures live.
+
+use crate::net::random_bytes;
+use rtmp_core::chunk::DetachedMessage;
+use rtmp_core::flv::{self, TagType};
+use rtmp_core::message::type_id;
+use rtmp_core::session::{CloseReason, Server, ServerConfig, ServerEvent};
+use rtmp_core::time::{Instant as CoreInstant, RtmpTimestamp};
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use std::collections::{HashMap, VecDeque};
+use std::fs::File;
+use std::io::{self, BufWriter, IoSlice, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+const IOV_BATCH: usize = 64;
+const READ_CHUNK: usize = 64 * 1024;
+const SET_DATA_FRAME: &[u8] = b"\x02\x00\x0d@setDataFrame";
+
+/// Settings for [`RtmpServer`].
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// Where to listen; port 0 picks a free port (see [`RtmpServer::local_addr`]).
+    pub listen: SocketAddr,
+    /// Record each publish to `DIR/<app>/<name>.flv`.
+    pub record: Option<PathBuf>,
+    /// Connections served at once; more are accepted and closed at once.
+    pub max_connections: usize,
+    /// Largest message a client may send (its reassembly buffer).
+    pub max_message: usize,
+    /// Bytes a player may fall behind before it skips to the next keyframe.
+    pub player_queue: usize,
+    /// Bytes cached from the latest keyframe for players that join.
+    pub gop_cache: usize,
+    /// How long a connection may take to connect, or stay without publishing or playing.
+    pub idle_timeout: Duration,
+    /// Print one line per connection event on stderr.
+    pub log: bool,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 1935)),
+            record: None,
+            max_connections: 128,
+            max_message: 4 << 20,
+            player_queue: 8 << 20,
+            gop_cache: 16 << 20,
+            idle_timeout: Duration::from_secs(30),
+            log: true,
+        }
+    }
+}
+
+/// Counters of a running server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServeStats {
+    /// Connections accepted.
+    pub connections: u64,
+    /// Connections refused because `max_connections` were open.
+    pub refused: u64,
+    /// Connections closed for a protocol error, a timeout or an I/O error.
+    pub failed: u64,
+    /// Publishes accepted.
+    pub publishes: u64,
+    /// Media messages received from publishers.
+    pub messages_in: u64,
+    /// Media messages sent to players.
+    pub messages_out: u64,
+    /// Media messages a slow player skipped.
+    pub dropped: u64,
+}
+
+/// A media message, shared by every player that sends it.
+struct Frame {
+    type_id: u8,
+    timestamp: RtmpTimestamp,
+    body: Box<[u8]>,
+    /// A video keyframe (not a sequence header): players may start here.
+    keyframe: bool,
+    /// Metadata or a sequence header: never skipped.
+    config: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Publisher,
+    Player,
+}
+
+struct Conn {
+    sock: TcpStream,
+    peer: SocketAddr,
+    session: Server<'static>,
+    inbuf: Box<[u8]>,
+    in_len: usize,
+    app: String,
+    /// Message stream id, stream key, role.
+    streams: Vec<(u32, String, Role)>,
+    out: VecDeque<(u32, Rc<Frame>)>,
+    inflight: Option<(DetachedMessage, Rc<Frame>)>,
+    queued: usize,
+    skip_to_keyframe: bool,
+    last_active: Instant,
+    dead: Option<String>,
+}
+
+#[derive(Default)]
+struct Stream {
+    publisher: Option<(usize, u32)>,
+    players: Vec<(usize, u32)>,
+    /// Metadata and sequence headers, one per message type, in the order
+    /// the publisher sent them (players' demuxers number streams by it).
+    configs: Vec<Rc<Frame>>,
+    gop: Vec<Rc<Frame>>,
+    gop_bytes: usize,
+    recorder: Option<Recorder>,
+}
+
+/// What a session event asks the server to do (owned, so the session can be used again).
+enum Action {
+    Connected(String),
+    Publish(u32, String),
+    Play(u32, String),
+    Media(u32, Frame),
+    StreamClosed(u32),
+    Closed(CloseReason),
+}
+
+/// The server. [`run`](Self::run) serves until the stop flag is set.
+pub struct RtmpServer {
+    listener: TcpListener,
+    opts: ServeOptions,
+    conns: Vec<Option<Conn>>,
+    streams: HashMap<String, Stream>,
+    /// Reassembly buffers of closed connections, reused by new ones.
+    pool: Vec<&'static mut [u8]>,
+    epoch: Instant,
+    stats: ServeStats,
+}
+
+impl RtmpServer {
+    /// Binds the listening socket.
+    pub fn bind(opts: ServeOptions) -> io::Result<Self> {
+        let listener = TcpListener::bind(opts.listen)?;
+        listener.set_nonblocking(true)?;
+        if let Some(dir) = &opts.record {
+            std::fs::create_dir_all(dir)?;
+        }
+        Ok(RtmpServer {
+            listener,
+            opts,
+            conns: Vec::new(),
+            streams: HashMap::new(),
+            pool: Vec::new(),
+            epoch: Instant::now(),
+            stats: ServeStats::default(),
+        })
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> ServeStats {
+        self.stats
+    }
+
+    /// Open connections.
+    pub fn connections(&self) -> usize {
+        self.conns.iter().flatten().count()
+    }
+
+    /// Serves until `stop` is set (checked at least every 200 ms), then
+    /// closes every connection and finishes every recording.
+    pub fn run(&mut self, stop: &AtomicBool) -> io::Result<()> {
+        while !stop.load(Ordering::Relaxed) {
+            self.poll_once(Duration::from_millis(200))?;
+        }
+        for i in 0..self.conns.len() {
+            if self.conns[i].is_some() {
+                self.close_conn(i, "server stopping");
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits up to `max_wait` for activity and handles it.
+    pub fn poll_once(&mut self, max_wait: Duration) -> io::Result<()> {
+        let ready = {
+            let mut fds = vec![PollFd::new(&self.listener, PollFlags::IN)];
+            let mut index = Vec::new();
+            for (i, c) in self.conns.iter().enumerate() {
+                let Some(c) = c else { continue };
+                let mut flags = PollFlags::empty();
+                if c.in_len < c.inbuf.len() {
+                    flags |= PollFlags::IN;
+                }
+                if c.wants_write() {
+                    flags |= PollFlags::OUT;
+                }
+                fds.push(PollFd::new(&c.sock, flags));
+                index.push(i);
+            }
+            let wait =
+                self.next_deadline().map_or(max_wait, |d| d.saturating_duration_since(Instant::now()).min(max_wait));
+            let ts = Timespec { tv_sec: wait.as_secs() as _, tv_nsec: wait.subsec_nanos() as _ };
+            match poll(&mut fds, Some(&ts)) {
+                Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+            let listener_ready = !fds[0].revents().is_empty();
+            let ready: Vec<(usize, PollFlags)> = fds[1..]
+                .iter()
+                .zip(index)
+                .filter(|(f, _)| !f.revents().is_empty())
+                .map(|(f, i)| (i, f.revents()))
+                .collect();
+            (listener_ready, ready)
+        };
+        if ready.0 {
+            self.accept_all();
+        }
+        for (i, flags) in ready.1 {
+            if flags.intersects(PollFlags::IN | PollFlags::HUP | PollFlags::ERR) {
+                self.read_conn(i);
+            }
+            if flags.contains(PollFlags::OUT) {
+                self.flush_conn(i);
+                // The session may have been waiting for its output before taking more input.
+                if self.conns[i].as_ref().is_some_and(|c| c.in_len > 0) {
+                    self.process_input(i);
+                }
+            }
+        }
+        self.check_timeouts();
+        for i in 0..self.conns.len() {
+            if let Some(reason) = self.conns[i].as_mut().and_then(|c| c.dead.take()) {
+                self.close_conn(i, &reason);
+            }
+        }
+        Ok(())
+    }
+
+    fn now(&self) -> CoreInstant {
+        CoreInstant::from_micros(self.epoch.elapsed().as_micros() as u64)
+    }
+
+    fn log(&self, line: std::fmt::Arguments<'_>) {
+        if self.opts.log {
+            eprintln!("rtmp-serve: {line}");
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        self.conns
+            .iter()
+            .flatten()
+            .filter_map(|c| c.session.poll_timeout().map(|t| self.epoch + Duration::from_micros(t.as_micros())))
+            .min()
+    }
+
+    fn accept_all(&mut self) {
+        loop {
+            let (sock, peer) = match self.listener.accept() {
+                Ok(s) => s,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    // EMFILE and friends: try again on the next round.
+                    self.log(format_args!("accept: {e}"));
+                    return;
+                }
+            };
+            if self.connections() >= self.opts.max_connections {
+                self.stats.refused += 1;
+                self.log(format_args!("{peer}: refused, {} connections open", self.opts.max_connections));
+                continue; // dropping the socket closes it
+            }
+            if sock.set_nonblocking(true).and_then(|()| sock.set_nodelay(true)).is_err() {
+                continue;
+            }
+            let buf = self.pool.pop().unwrap_or_else(|| Box::leak(vec![0u8; self.opts.max_message].into_boxed_slice()));
+            let cfg = ServerConfig { connect_timeout: self.opts.idle_timeout, ..ServerConfig::default() };
+            let session = Server::new(cfg, buf, self.now(), &random_bytes());
+            let conn = Conn {
+                sock,
+                peer,
+                session,
+                inbuf: vec![0u8; READ_CHUNK].into_boxed_slice(),
+                in_len: 0,
+                app: String::new(),
+                streams: Vec::new(),
+                out: VecDeque::new(),
+                inflight: None,
+                queued: 0,
+                skip_to_keyframe: false,
+                last_active: Instant::now(),
+                dead: None,
+            };
+            self.stats.connections += 1;
+            match self.conns.iter().position(Option::is_none) {
+                Some(i) => self.conns[i] = Some(conn),
+                None => self.conns.push(Some(conn)),
+            }
+        }
+    }
+
+    fn check_timeouts(&mut self) {
+        let now = self.now();
+        let idle = self.opts.idle_timeout;
+        for i in 0..self.conns.len() {
+            let Some(c) = self.conns[i].as_mut() else { continue };
+            c.session.handle_timeout(now);
+            if c.streams.is_empty() && c.last_active.elapsed() > idle && c.dead.is_none() {
+                c.dead = Some(format!("idle for {} s without publishing or playing", idle.as_secs()));
+            }
+            if c.session.is_closed() {
+                // The closing event says why.
+                self.handle_events(i);
+            }
+        }
+    }
+
+    fn read_conn(&mut self, i: usize) {
+        // A bounded number of reads per round, so one busy peer cannot starve the rest.
+        for _ in 0..16 {
+            let Some(c) = self.conns[i].as_mut() else { return };
+            if c.dead.is_some() {
+                return;
+            }
+            let mut got = 0;
+            let mut eof = false;
+            if c.in_len < c.inbuf.len() {
+                match c.sock.read(&mut c.inbuf[c.in_len..]) {
+                    Ok(0) => eof = true,
+                    Ok(n) => {
+                        c.in_len += n;
+                        got = n;
+                        c.last_active = Instant::now();
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        c.dead = Some(format!("read: {e}"));
+                        return;
+                    }
+                }
+            }
+            self.process_input(i);
+            if eof {
+                if let Some(c) = self.conns[i].as_mut().filter(|c| c.dead.is_none()) {
+                    c.session.handle_peer_closed();
+                    self.handle_events(i);
+                }
+                return;
+            }
+            if got == 0 {
+                return;
+            }
+        }
+    }
+
+    /// Feeds buffered input to the session, handling each event as it comes.
+    fn process_input(&mut self, i: usize) {
+        loop {
+            let now = self.now();
+            let Some(c) = self.conns[i].as_mut() else { return };
+            if c.dead.is_some() || c.session.is_closed() {
+                self.handle_events(i);
+                return;
+            }
+            let n = c.session.handle_input(now, &c.inbuf[..c.in_len]).unwrap_or_default();
+            c.inbuf.copy_within(n..c.in_len, 0);
+            c.in_len -= n;
+            let events = self.handle_events(i);
+            self.flush_conn(i);
+            if n == 0 && events == 0 {
+                return;
+            }
+        }
+    }
+
+    /// Handles what the session reported; returns how many events there were.
+    fn handle_events(&mut self, i: usize) -> usize {
+        let mut count = 0;
+        loop {
+            let Some(c) = self.conns[i].as_mut() else { return count };
+            let Some(action) = c.session.poll_event().map(|e| match e {
+                ServerEvent::Connected { app } => Action::Connected(app.to_string()),
+                ServerEvent::PublishRequest { stream_id, name, .. } => {
+                    Action::Publish(stream_id, name.base_name().to_string())
+                }
+                ServerEvent::PlayRequest { stream_id, name } => Action::Play(stream_id, name.base_name().to_string()),
+                ServerEvent::Media { stream_id, type_id, timestamp, payload } => {
+                    Action::Media(stream_id, Frame::new(type_id, timestamp, payload))
+                }
+                ServerEvent::StreamClosed { stream_id } => Action::StreamClosed(stream_id),
+                ServerEvent::Closed(reason) => Action::Closed(reason),
+                _ => Action::StreamClosed(u32::MAX),
+            }) else {
+                return count;
+            };
+            count += 1;
+            match action {
+                Action::Connected(app) => c.app = app,
+                Action::Publish(sid, name) => self.on_publish(i, sid, name),
+                Action::Play(sid, name) => self.on_play(i, sid, name),
+                Action::Media(sid, frame) => self.on_media(i, sid, frame),
+                Action::StreamClosed(sid) => self.on_stream_closed(i, sid),
+                Action::Closed(reason) => {
+                    if !matches!(reason, CloseReason::PeerClosed | CloseReason::Local) {
+                        self.stats.failed += 1;
+                    }
+                    if c.dead.is_none() {
+                        c.dead = Some(match reason {
+                            CloseReason::PeerClosed => "client closed the connection".into(),
+                            r => r.to_string(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_publish(&mut self, i: usize, sid: u32, name: String) {
+        let Some(c) = self.conns[i].as_mut() else { return };
+        let (peer, app) = (c.peer, c.app.clone());
+        if !safe_name(&app, true) || !safe_name(&name, false) {
+            let _ = c.session.reject(sid, "NetStream.Publish.BadName", "Invalid stream name");
+            self.log(format_args!("{peer}: publish refused: invalid app or stream name"));
+            return;
+        }
+        let key = format!("{app}/{name}");
+        if self.streams.get(&key).is_some_and(|s| s.publisher.is_some()) {
+            let _ = c.session.reject(sid, "NetStream.Publish.BadName", "Already publishing");
+            self.log(format_args!("{peer}: publish {key} refused: already publishing"));
+            return;
+        }
+        let recorder = match &self.opts.record {
+            Some(dir) => match Recorder::create(&dir.join(&app).join(format!("{name}.flv"))) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    let _ = c.session.reject(sid, "NetStream.Record.NoAccess", "Cannot record");
+                    self.log(format_args!("{peer}: publish {key} refused: cannot record: {e}"));
+                    return;
+                }
+            },
+            None => None,
+        };
+        if c.session.accept_publish(sid).is_err() {
+            c.dead = Some("cannot queue Publish.Start".into());
+            return;
+        }
+        c.streams.push((sid, key.clone(), Role::Publisher));
+        self.stats.publishes += 1;
+        let s = self.streams.entry(key.clone()).or_default();
+        s.publisher = Some((i, sid));
+        s.recorder = recorder;
+        self.log(format_args!("{peer}: publishing {key}"));
+    }
+
+    fn on_play(&mut self, i: usize, sid: u32, name: String) {
+        let Some(c) = self.conns[i].as_mut() else { return };
+        let key = format!("{}/{name}", c.app);
+        if c.session.accept_play(sid).is_err() {
+            c.dead = Some("cannot queue Play.Start".into());
+            return;
+        }
+        c.streams.push((sid, key.clone(), Role::Player));
+        let peer = c.peer;
+        let s = self.streams.entry(key.clone()).or_default();
+        s.players.push((i, sid));
+        // Metadata and sequence headers first, then the cached GOP.
+        let start_ts = s.gop.first().map(|f| f.timestamp);
+        let mut first: Vec<Rc<Frame>> = Vec::new();
+        for f in &s.configs {
+            first.push(Rc::new(Frame { timestamp: start_ts.unwrap_or(f.timestamp), body: f.body.clone(), ..**f }));
+        }
+        first.extend(s.gop.iter().cloned());
+        let live = s.publisher.is_some();
+        for f in first {
+            self.enqueue(i, sid, f);
+        }
+        self.log(format_args!("{peer}: playing {key}{}", if live { "" } else { " (waiting for a publisher)" }));
+    }
+
+    fn on_media(&mut self, i: usize, sid: u32, mut frame: Frame) {
+        let Some(c) = self.conns[i].as_mut() else { return };
+        let Some(key) = c.streams.iter().find(|(s, _, r)| *s == sid && *r == Role::Publisher).map(|e| e.1.clone())
+        else {
+            return;
+        };
+        self.stats.messages_in += 1;
+        if frame.type_id == type_id::DATA_AMF0 {
+            // `@setDataFrame onMetaData {..}` is kept and sent on as `onMetaData {..}`.
+            match frame.body.strip_prefix(SET_DATA_FRAME) {
+                Some(rest) => {
+                    frame.body = rest.into();
+                    frame.config = true;
+                }
+                None => frame.config = frame.body.starts_with(b"\x02\x00\x0aonMetaData"),
+            }
+        }
+        let frame = Rc::new(frame);
+        let gop_limit = self.opts.gop_cache;
+        let Some(s) = self.streams.get_mut(&key) else { return };
+        if let Some(r) = &mut s.recorder {
+            if let Err(e) = r.write(&frame) {
+                let path = r.path.display().to_string();
+                s.recorder = None;
+                if let Some(c) = self.conns[i].as_mut() {
+                    c.dead = Some(format!("recording to {path} failed: {e}"));
+                }
+                return;
+            }
+        }
+        if frame.config {
+            match s.configs.iter_mut().find(|f| f.type_id == frame.type_id) {
+                Some(slot) => *slot = frame.clone(),
+                None => s.configs.push(frame.clone()),
+            }
+        } else if frame.keyframe {
+            s.gop.clear();
+            s.gop.push(frame.clone());
+            s.gop_bytes = frame.body.len();
+        } else if !s.gop.is_empty() {
+            s.gop_bytes += frame.body.len();
+            s.gop.push(frame.clone());
+            if s.gop_bytes > gop_limit {
+                s.gop.clear();
+                s.gop_bytes = 0;
+            }
+        }
+        let players = s.players.clone();
+        for (p, psid) in players {
+            self.enqueue(p, psid, frame.clone());
+            self.flush_conn(p);
+        }
+    }
+
+    fn enqueue(&mut self, p: usize, psid: u32, frame: Rc<Frame>) {
+        let limit = self.opts.player_queue;
+        let Some(c) = self.conns[p].as_mut() else { return };
+        if c.skip_to_keyframe {
+            if frame.keyframe {
+                c.skip_to_keyframe = false;
+            } else if !frame.config {
+                self.stats.dropped += 1;
+                return;
+            }
+        }
+        if c.queued + frame.body.len() > limit && !frame.config {
+            let dropped = c.out.len() as u64 + 1;
+            c.out.retain(|(_, f)| f.config);
+            c.queued = c.out.iter().map(|(_, f)| f.body.len()).sum();
+            c.skip_to_keyframe = !frame.keyframe;
+            self.stats.dropped += dropped;
+            let peer = c.peer;
+            self.log(format_args!("{peer}: player too slow, skipped {dropped} messages to the next keyframe"));
+            let Some(c) = self.conns[p].as_mut() else { return };
+            if frame.keyframe {
+                c.queued += frame.body.len();
+                c.out.push_back((psid, frame));
+            }
+            return;
+        }
+        c.queued += frame.body.len();
+        c.out.push_back((psid, frame));
+    }
+
+    /// Writes what a connection has to send until the socket is full.
+    fn flush_conn(&mut self, i: usize) {
+        let Some(c) = self.conns[i].as_mut() else { return };
+        let sent = c.flush();
+        self.stats.messages_out += sent;
+    }
+
+    fn on_stream_closed(&mut self, i: usize, sid: u32) {
+        let Some(c) = self.conns[i].as_mut() else { return };
+        let Some(at) = c.streams.iter().position(|(s, _, _)| *s == sid) else { return };
+        let (_, key, role) = c.streams.swap_remove(at);
+        let peer = c.peer;
+        match role {
+            Role::Player => {
+                c.out.retain(|(s, _)| *s != sid);
+                c.queued = c.out.iter().map(|(_, f)| f.body.len()).sum();
+                if let Some(s) = self.streams.get_mut(&key) {
+                    s.players.retain(|&(p, ps)| (p, ps) != (i, sid));
+                }
+            }
+            Role::Publisher => {
+                let Some(s) = self.streams.get_mut(&key) else { return };
+                s.publisher = None;
+                s.gop.clear();
+                s.configs.clear();
+                let recorder = s.recorder.take();
+                let players = std::mem::take(&mut s.players);
+                if let Some(mut r) = recorder {
+                    match r.finish() {
+                        Ok(()) => self.log(format_args!("{peer}: recorded {} ({} tags)", r.path.display(), r.tags)),
+                        Err(e) => self.log(format_args!("{peer}: recording {} failed: {e}", r.path.display())),
+                    }
+                }
+                for (p, psid) in players {
+                    let Some(pc) = self.conns[p].as_mut() else { continue };
+                    let _ = pc.session.end_play(psid);
+                    pc.streams.retain(|(s, _, _)| *s != psid);
+                    self.flush_conn(p);
+                }
+                self.log(format_args!("{peer}: stopped publishing {key}"));
+            }
+        }
+        if self.streams.get(&key).is_some_and(|s| s.publisher.is_none() && s.players.is_empty()) {
+            self.streams.remove(&key);
+        }
+    }
+
+    fn close_conn(&mut self, i: usize, reason: &str) {
+        let sids: Vec<u32> = match self.conns[i].as_ref() {
+            Some(c) => c.streams.iter().map(|(s, _, _)| *s).collect(),
+            None => return,
+        };
+        for sid in sids {
+            self.on_stream_closed(i, sid);
+        }
+        let Some(c) = self.conns[i].take() else { return };
+        let _ = c.sock.shutdown(std::net::Shutdown::Both);
+        self.log(format_args!("{}: closed: {reason}", c.peer));
+        self.pool.push(c.session.into_recv_buffer());
+    }
+}
+
+impl Conn {
+    fn wants_write(&self) -> bool {
+        self.inflight.is_some() || !self.out.is_empty() || self.session.poll_transmit().is_some()
+    }
+
+    /// Control bytes, then queued frames, until the socket would block.
+    /// Returns the media messages completed.
+    fn flush(&mut self) -> u64 {
+        let mut sent = 0;
+        while self.dead.is_none() {
+            let Some((detached, frame)) = self.inflight.take() else {
+                if let Some(bytes) = self.session.poll_transmit() {
+                    match self.sock.write(bytes) {
+                        Ok(n) => self.session.transmitted(n),
+                        Err(e) => return self.write_failed(e, sent),
+                    }
+                    continue;
+                }
+                let Some((sid, frame)) = self.out.pop_front() else { return sent };
+                let parts = [&frame.body[..]];
+                // A player that stopped meanwhile (deleteStream) no longer takes media.
+                if let Ok(m) = self.session.send_media(sid, frame.type_id, frame.timestamp, &parts) {
+                    self.inflight = Some((m.detach(), frame.clone()));
+                } else {
+                    self.queued -= frame.body.len();
+                }
+                continue;
+            };
+            let parts = [&frame.body[..]];
+            let Some(mut m) = detached.attach(&parts) else { return sent };
+            let mut iov = [IoSlice::new(&[]); IOV_BATCH];
+            let mut n = 0;
+            for (slot, s) in iov.iter_mut().zip(m.slices()) {
+                *slot = IoSlice::new(s);
+                n += 1;
+            }
+            match self.sock.write_vectored(&iov[..n]) {
+                Ok(w) => m.advance(w),
+                Err(e) => {
+                    self.inflight = Some((m.detach(), frame.clone()));
+                    return self.write_failed(e, sent);
+                }
+            }
+            if m.is_done() {
+                self.queued -= frame.body.len();
+                sent += 1;
+            } else {
+                self.inflight = Some((m.detach(), frame.clone()));
+            }
+        }
+        sent
+    }
+
+    fn write_failed(&mut self, e: io::Error, sent: u64) -> u64 {
+        if !matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) {
+            self.dead = Some(format!("write: {e}"));
+        }
+        sent
+    }
+}
+
+impl Frame {
+    fn new(type_id: u8, timestamp: RtmpTimestamp, payload: &[u8]) -> Frame {
+        let b0 = payload.first().copied().unwrap_or(0);
+        let b1 = payload.get(1).copied().unwrap_or(0xFF);
+        let (keyframe, config) = match type_id {
+            // Legacy header: frame type 1 with AVC/HEVC packet type 0 is a
+            // sequence header; Enhanced RTMP: packet type in the low nibble.
+            type_id::VIDEO if b0 & 0x80 != 0 => ((b0 >> 4) & 7 == 1 && b0 & 0x0F != 0, b0 & 0x0F == 0),
+            type_id::VIDEO => {
+                let avc = matches!(b0 & 0x0F, 7 | 12);
+                (b0 >> 4 == 1 && !(avc && b1 == 0), avc && b1 == 0)
+            }
+            type_id::AUDIO => (false, b0 >> 4 == 10 && b1 == 0),
+            _ => (false, false),
+        };
+        Frame { type_id, timestamp, body: payload.into(), keyframe, config }
+    }
+}
+
+/// Names that are safe as path components: no separators (except `/`
+/// between app components when `app` is set), no `..`, no control characters.
+fn safe_name(name: &str, app: bool) -> bool {
+    let ok = |part: &str| {
+        !part.is_empty()
+            && part != "."
+            && part != ".."
+            && part.len() <= 200
+            && part.chars().all(|c| !c.is_control() && c != '\\' && c != '/' && c != ':')
+    };
+    if app {
+        name.split('/').all(ok)
+    } else {
+        ok(name)
+    }
+}
+
+/// One publish written to an FLV file.
+struct Recorder {
+    file: BufWriter<File>,
+    path: PathBuf,
+    tags: u64,
+}
+
+impl Recorder {
+    fn create(path: &Path) -> io::Result<Recorder> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut file = BufWriter::with_capacity(256 * 1024, File::create(path)?);
+        file.write_all(&flv::file_header(true, true))?;
+        Ok(Recorder { file, path: path.to_path_buf(), tags: 0 })
+    }
+
+    fn write(&mut self, f: &Frame) -> io::Result<()> {
+        let kind = TagType::from_byte(f.type_id);
+        let len = f.body.len();
+        self.file.write_all(&flv::tag_header(kind, f.timestamp.0, len))?;
+        self.file.write_all(&f.body)?;
+        self.file.write_all(&flv::previous_tag_size(len))?;
+        self.tags += 1;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.file.flush()?;
+        self.file.get_ref().sync_data()
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        let _ = self.file.flush();
+    }
+}
