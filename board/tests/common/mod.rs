@@ -128,3 +128,117 @@ pub fn framemd5(path: &Path) -> Vec<String> {
 pub fn packets(lines: &[String]) -> Vec<String> {
     lines.iter().map(|l| l.split(',').take(6).map(str::trim).collect::<Vec<_>>().join(",")).collect()
 }
+
+/// A running `rtmp-serve` on 127.0.0.1, on a free port it reports.
+pub struct Serve {
+    pub port: u16,
+    pub dir: PathBuf,
+    child: Child,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `rtmp-serve --listen 127.0.0.1:0 --record <scratch>/rec` plus `extra`.
+pub fn start_serve(name: &str, extra: &[&str]) -> Serve {
+    use std::io::{BufRead, BufReader, Read};
+    let dir = scratch(name);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rtmp-serve"))
+        .args(["--listen", "127.0.0.1:0", "--record"])
+        .arg(dir.join("rec"))
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let port = line
+        .trim()
+        .strip_prefix("rtmp-serve: listening on rtmp://127.0.0.1:")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let (sink, mut err) = (stderr.clone(), child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = err.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    Serve { port, dir, child, stderr }
+}
+
+impl Serve {
+    pub fn url(&self, path: &str) -> String {
+        format!("rtmp://127.0.0.1:{}/{path}", self.port)
+    }
+    pub fn log(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+    pub fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+    /// Waits until the recording of `app/name` is finished (the server logs it).
+    pub fn recording(&self, app: &str, name: &str) -> PathBuf {
+        let path = self.dir.join("rec").join(app).join(format!("{name}.flv"));
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !self.log().contains(&format!("recorded {}", path.display())) {
+            assert!(Instant::now() < deadline, "no recording {}\n{}", path.display(), self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        path
+    }
+}
+
+/// A framemd5 line's fields: stream, dts, pts, duration, size, md5.
+fn fields(line: &str) -> (u32, i64, String) {
+    let f: Vec<&str> = line.split(',').map(str::trim).collect();
+    (f[0].parse().unwrap(), f[1].parse().unwrap(), format!("{},{},{}", f[3], f[4], f[5]))
+}
+
+/// Checks that each stream of `got` is a contiguous run of one stream of
+/// `source` (same duration, size and md5 packet after packet, dts shifted
+/// by one constant), and returns (packets matched, whether every run
+/// reaches the end of its source stream).
+pub fn contiguous_run(got: &[String], source: &[String]) -> Result<(usize, bool), String> {
+    use std::collections::BTreeMap;
+    let split = |lines: &[String]| {
+        let mut m: BTreeMap<u32, Vec<(i64, String)>> = BTreeMap::new();
+        for l in lines {
+            let (s, dts, rest) = fields(l);
+            m.entry(s).or_default().push((dts, rest));
+        }
+        m
+    };
+    let (got, source) = (split(got), split(source));
+    let (mut matched, mut to_end) = (0, true);
+    for (s, packets) in &got {
+        let first = &packets[0].1;
+        let (src, at) = source
+            .values()
+            .find_map(|v| v.iter().position(|p| &p.1 == first).map(|i| (v, i)))
+            .ok_or(format!("stream {s}: first packet {first} is not in the source"))?;
+        let shift = packets[0].0 - src[at].0;
+        for (k, p) in packets.iter().enumerate() {
+            let want = src.get(at + k).ok_or(format!("stream {s}: packet {k} is past the source's end"))?;
+            if p.1 != want.1 || p.0 - want.0 != shift {
+                return Err(format!("stream {s}: packet {k} {p:?} differs from source packet {} {want:?}", at + k));
+            }
+        }
+        matched += packets.len();
+        to_end &= at + packets.len() == src.len();
+    }
+    Ok((matched, to_end))
+}
