@@ -71,8 +71,8 @@ trap 'rm -rf "$captures"' EXIT
 scripts/capture-peers.sh "$captures"
 RTMP_PEER_CAPTURES="$captures" cargo test -p rtmp-core --locked --test peer_captures
 ok
-step "rtmp-push against nginx-rtmp and ffmpeg (recordings, refusals, URLs, pacing)"
-cargo test -p board --locked --test push_nginx --test blocking_nginx -- --ignored
+step "rtmp-push, rtmp-serve, rtmp-pull against nginx-rtmp and ffmpeg"
+cargo test -p board --locked --test push_nginx --test blocking_nginx --test serve_peers -- --ignored
 ok
 step "push benchmark against ffmpeg (CPU time, peak RSS)"
 benches/push_vs_ffmpeg.sh

@@ -573,7 +573,7 @@ impl RtmpServer {
         if c.queued + frame.body.len() > limit && !frame.config {
             let dropped = c.out.len() as u64 + 1;
             c.out.retain(|(_, f)| f.config);
-            c.queued = c.out.iter().map(|(_, f)| f.body.len()).sum();
+            c.recount();
             c.skip_to_keyframe = !frame.keyframe;
             self.stats.dropped += dropped;
             let peer = c.peer;
@@ -604,7 +604,7 @@ impl RtmpServer {
         match role {
             Role::Player => {
                 c.out.retain(|(s, _)| *s != sid);
-                c.queued = c.out.iter().map(|(_, f)| f.body.len()).sum();
+                c.recount();
                 if let Some(s) = self.streams.get_mut(&key) {
                     s.players.retain(|&(p, ps)| (p, ps) != (i, sid));
                 }
@@ -652,6 +652,12 @@ impl RtmpServer {
 }
 
 impl Conn {
+    /// Bytes queued for this player: the message being sent and those waiting.
+    fn recount(&mut self) {
+        let inflight = self.inflight.as_ref().map_or(0, |(_, f)| f.body.len());
+        self.queued = inflight + self.out.iter().map(|(_, f)| f.body.len()).sum::<usize>();
+    }
+
     fn wants_write(&self) -> bool {
         self.inflight.is_some() || !self.out.is_empty() || self.session.poll_transmit().is_some()
     }
@@ -675,7 +681,7 @@ impl Conn {
                 if let Ok(m) = self.session.send_media(sid, frame.type_id, frame.timestamp, &parts) {
                     self.inflight = Some((m.detach(), frame.clone()));
                 } else {
-                    self.queued -= frame.body.len();
+                    self.queued = self.queued.saturating_sub(frame.body.len());
                 }
                 continue;
             };
@@ -695,7 +701,7 @@ impl Conn {
                 }
             }
             if m.is_done() {
-                self.queued -= frame.body.len();
+                self.queued = self.queued.saturating_sub(frame.body.len());
                 sent += 1;
             } else {
                 self.inflight = Some((m.detach(), frame.clone()));
