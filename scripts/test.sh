@@ -77,6 +77,9 @@ ok
 step "push benchmark against ffmpeg (CPU time, peak RSS)"
 benches/push_vs_ffmpeg.sh
 ok
+step "relay benchmark against nginx-rtmp (server CPU per delivered MB, 1/10/50 players)"
+benches/relay_vs_nginx.sh
+ok
 step "benchmarks run once each (criterion --test)"
 cargo bench -p benches --locked -- --test
 ok

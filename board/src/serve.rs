@@ -31,7 +31,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 const IOV_BATCH: usize = 64;
+/// Messages chunked ahead for one player, written together.
+const BATCH: usize = 8;
 const READ_CHUNK: usize = 64 * 1024;
+/// A queue entry (not an RTMP type) that ends a player's stream.
+const END_OF_STREAM: u8 = 0;
 const SET_DATA_FRAME: &[u8] = b"\x02\x00\x0d@setDataFrame";
 
 /// Settings for [`RtmpServer`].
@@ -116,7 +120,10 @@ struct Conn {
     /// Message stream id, stream key, role.
     streams: Vec<(u32, String, Role)>,
     out: VecDeque<(u32, Rc<Frame>)>,
-    inflight: Option<(DetachedMessage, Rc<Frame>)>,
+    /// Messages chunked and being written, in order (several per `writev`).
+    inflight: VecDeque<(DetachedMessage, Rc<Frame>)>,
+    /// Listed in `RtmpServer::dirty`, to be flushed after the current input.
+    dirty: bool,
     queued: usize,
     skip_to_keyframe: bool,
     last_active: Instant,
@@ -153,6 +160,8 @@ pub struct RtmpServer {
     streams: HashMap<String, Stream>,
     /// Reassembly buffers of closed connections, reused by new ones.
     pool: Vec<&'static mut [u8]>,
+    /// Players with media queued since their last flush.
+    dirty: Vec<usize>,
     epoch: Instant,
     stats: ServeStats,
 }
@@ -171,6 +180,7 @@ impl RtmpServer {
             conns: Vec::new(),
             streams: HashMap::new(),
             pool: Vec::new(),
+            dirty: Vec::new(),
             epoch: Instant::now(),
             stats: ServeStats::default(),
         })
@@ -253,6 +263,7 @@ impl RtmpServer {
                 }
             }
         }
+        self.flush_dirty();
         self.check_timeouts();
         for i in 0..self.conns.len() {
             if let Some(reason) = self.conns[i].as_mut().and_then(|c| c.dead.take()) {
@@ -312,7 +323,8 @@ impl RtmpServer {
                 app: String::new(),
                 streams: Vec::new(),
                 out: VecDeque::new(),
-                inflight: None,
+                inflight: VecDeque::new(),
+                dirty: false,
                 queued: 0,
                 skip_to_keyframe: false,
                 last_active: Instant::now(),
@@ -368,6 +380,7 @@ impl RtmpServer {
                 }
             }
             self.process_input(i);
+            self.flush_dirty();
             if eof {
                 if let Some(c) = self.conns[i].as_mut().filter(|c| c.dead.is_none()) {
                     c.session.handle_peer_closed();
@@ -555,7 +568,11 @@ impl RtmpServer {
         let players = s.players.clone();
         for (p, psid) in players {
             self.enqueue(p, psid, frame.clone());
-            self.flush_conn(p);
+            // Written after this read's messages are all queued: fewer, larger writes.
+            if let Some(c) = self.conns[p].as_mut().filter(|c| !c.dirty) {
+                c.dirty = true;
+                self.dirty.push(p);
+            }
         }
     }
 
@@ -587,6 +604,15 @@ impl RtmpServer {
         }
         c.queued += frame.body.len();
         c.out.push_back((psid, frame));
+    }
+
+    fn flush_dirty(&mut self) {
+        for p in std::mem::take(&mut self.dirty) {
+            if let Some(c) = self.conns[p].as_mut() {
+                c.dirty = false;
+            }
+            self.flush_conn(p);
+        }
     }
 
     /// Writes what a connection has to send until the socket is full.
@@ -622,10 +648,17 @@ impl RtmpServer {
                         Err(e) => self.log(format_args!("{peer}: recording {} failed: {e}", r.path.display())),
                     }
                 }
+                let end = Rc::new(Frame {
+                    type_id: END_OF_STREAM,
+                    timestamp: RtmpTimestamp::ZERO,
+                    body: Box::new([]),
+                    keyframe: false,
+                    config: true,
+                });
                 for (p, psid) in players {
                     let Some(pc) = self.conns[p].as_mut() else { continue };
-                    let _ = pc.session.end_play(psid);
-                    pc.streams.retain(|(s, _, _)| *s != psid);
+                    // After what is queued for it: a player gets the whole stream.
+                    pc.out.push_back((psid, end.clone()));
                     self.flush_conn(p);
                 }
                 self.log(format_args!("{peer}: stopped publishing {key}"));
@@ -654,20 +687,21 @@ impl RtmpServer {
 impl Conn {
     /// Bytes queued for this player: the message being sent and those waiting.
     fn recount(&mut self) {
-        let inflight = self.inflight.as_ref().map_or(0, |(_, f)| f.body.len());
+        let inflight: usize = self.inflight.iter().map(|(_, f)| f.body.len()).sum();
         self.queued = inflight + self.out.iter().map(|(_, f)| f.body.len()).sum::<usize>();
     }
 
     fn wants_write(&self) -> bool {
-        self.inflight.is_some() || !self.out.is_empty() || self.session.poll_transmit().is_some()
+        !self.inflight.is_empty() || !self.out.is_empty() || self.session.poll_transmit().is_some()
     }
 
     /// Control bytes, then queued frames, until the socket would block.
-    /// Returns the media messages completed.
+    /// Several messages go out per `writev`; control bytes only between
+    /// messages. Returns the media messages completed.
     fn flush(&mut self) -> u64 {
         let mut sent = 0;
         while self.dead.is_none() {
-            let Some((detached, frame)) = self.inflight.take() else {
+            if self.inflight.is_empty() {
                 if let Some(bytes) = self.session.poll_transmit() {
                     match self.sock.write(bytes) {
                         Ok(n) => self.session.transmitted(n),
@@ -675,36 +709,82 @@ impl Conn {
                     }
                     continue;
                 }
-                let Some((sid, frame)) = self.out.pop_front() else { return sent };
+            }
+            // Chunk more messages while no control bytes wait.
+            while self.inflight.len() < BATCH && self.session.poll_transmit().is_none() {
+                let Some((sid, frame)) = self.out.pop_front() else { break };
+                if frame.type_id == END_OF_STREAM {
+                    // Stream EOF and UnpublishNotify go after the last message.
+                    if !self.inflight.is_empty() {
+                        self.out.push_front((sid, frame));
+                        break;
+                    }
+                    let _ = self.session.end_play(sid);
+                    self.streams.retain(|(s, _, _)| *s != sid);
+                    continue;
+                }
                 let parts = [&frame.body[..]];
                 // A player that stopped meanwhile (deleteStream) no longer takes media.
                 if let Ok(m) = self.session.send_media(sid, frame.type_id, frame.timestamp, &parts) {
-                    self.inflight = Some((m.detach(), frame.clone()));
+                    let d = m.detach();
+                    self.inflight.push_back((d, frame));
                 } else {
                     self.queued = self.queued.saturating_sub(frame.body.len());
                 }
-                continue;
-            };
-            let parts = [&frame.body[..]];
-            let Some(mut m) = detached.attach(&parts) else { return sent };
+            }
+            if self.inflight.is_empty() {
+                if self.session.poll_transmit().is_some() {
+                    continue;
+                }
+                return sent;
+            }
+            // One gather list over the messages in flight.
+            let mut parts: [[&[u8]; 1]; BATCH] = [[&[]]; BATCH];
+            for (slot, (_, f)) in parts.iter_mut().zip(&self.inflight) {
+                *slot = [&f.body[..]];
+            }
+            let mut msgs: Vec<_> =
+                self.inflight.iter().zip(&parts).filter_map(|((d, _), p)| d.attach(&p[..])).collect();
             let mut iov = [IoSlice::new(&[]); IOV_BATCH];
             let mut n = 0;
-            for (slot, s) in iov.iter_mut().zip(m.slices()) {
-                *slot = IoSlice::new(s);
-                n += 1;
-            }
-            match self.sock.write_vectored(&iov[..n]) {
-                Ok(w) => m.advance(w),
-                Err(e) => {
-                    self.inflight = Some((m.detach(), frame.clone()));
-                    return self.write_failed(e, sent);
+            'fill: for m in &msgs {
+                for s in m.slices() {
+                    if n == IOV_BATCH {
+                        break 'fill;
+                    }
+                    iov[n] = IoSlice::new(s);
+                    n += 1;
                 }
             }
-            if m.is_done() {
-                self.queued = self.queued.saturating_sub(frame.body.len());
-                sent += 1;
-            } else {
-                self.inflight = Some((m.detach(), frame.clone()));
+            let written = match self.sock.write_vectored(&iov[..n]) {
+                Ok(w) => w,
+                Err(e) => return self.write_failed(e, sent),
+            };
+            let mut left = written;
+            let mut done = 0;
+            for m in &mut msgs {
+                let take = left.min(m.remaining());
+                m.advance(take);
+                left -= take;
+                if m.is_done() {
+                    done += 1;
+                } else {
+                    break;
+                }
+            }
+            let progress: Vec<DetachedMessage> = msgs.iter().map(|m| m.detach()).collect();
+            drop(msgs);
+            for (slot, d) in self.inflight.iter_mut().zip(progress) {
+                slot.0 = d;
+            }
+            for _ in 0..done {
+                if let Some((_, f)) = self.inflight.pop_front() {
+                    self.queued = self.queued.saturating_sub(f.body.len());
+                    sent += 1;
+                }
+            }
+            if written == 0 {
+                return sent;
             }
         }
         sent
