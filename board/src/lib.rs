@@ -4,9 +4,13 @@
 //!
 //! * [`push`]: [`push::RtmpPush`], a publishing connection that writes media
 //!   with vectored I/O straight from the caller's buffers.
+//! * [`pull`]: [`pull::RtmpPull`], a playing connection that hands out the
+//!   received frames (the capture API).
+//! * [`serve`]: [`serve::RtmpServer`], publishers and players in one poll
+//!   loop, with optional FLV recording.
 //!
-//! The `rtmp-push` program (`src/bin/rtmp-push.rs`) pushes an FLV file or
-//! stdin to a server with it.
+//! The programs `rtmp-push`, `rtmp-pull` and `rtmp-serve` (`src/bin/`) are
+//! thin command lines around them.
 
 pub mod net;
 pub mod pull;

@@ -11,8 +11,9 @@
 //! * [`chunk`]: the chunk stream reader (reassembly into a caller's buffer)
 //!   and writer (headers only; payload goes out as slices of the caller's data).
 //! * [`message`]: protocol control, user control and typed command messages.
-//! * [`flv`]: FLV file header, tags, a sans-IO reader and writer headers.
-//! * [`session`]: the sans-IO publisher and server sessions.
+//! * [`flv`]: FLV file header, tags, a sans-IO reader and writer headers;
+//!   H.264 and AAC packaging; reading received audio/video tag bodies.
+//! * [`session`]: the sans-IO publisher, player and server sessions.
 //! * [`time`]: caller-supplied instants and wrapping RTMP timestamps.
 //!
 //! No input, however malformed, makes any function here panic: every parser
