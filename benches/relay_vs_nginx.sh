@@ -62,16 +62,16 @@ def start_ours():
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     port = int(p.stdout.readline().rsplit(":", 1)[1]); return p, port
 
-def run(server, port, n, tag):
+def run(server, port, n, tag, name):
     """Three publishes to n players each: (server CPU seconds, MB the players received)."""
     total_cpu, total_mb = 0.0, 0.0
     for r in range(3):
-        c, mb = run_once(server, port, n, f"{tag}_{r}")
+        c, mb = run_once(server, port, n, f"{tag}_{r}", name)
         total_cpu += c
         total_mb += mb
     return total_cpu, total_mb
 
-def run_once(server, port, n, tag):
+def run_once(server, port, n, tag, name):
     url = f"rtmp://127.0.0.1:{port}/live/bench{tag}"
     players = [subprocess.Popen([f"{bin}/rtmp-pull", url, "-o", "/dev/null", "--timeout", "30"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(n)]
@@ -82,16 +82,23 @@ def run_once(server, port, n, tag):
     for p in players:
         _, err = p.communicate(timeout=120)
         m = re.search(r"wrote \d+ tags \((\d+) bytes\)", err)
-        if p.returncode != 0 or not m:
-            sys.exit(f"player failed: {err}")
-        got += int(m.group(1))
+        if p.returncode == 0 and m:
+            got += int(m.group(1))
+            continue
+        # A peer dropping a player is reported and its bytes still count;
+        # rtmp-serve dropping one is a bug and fails the run.
+        cut = re.search(r"after \d+ tags, (\d+) bytes", err)
+        if name == "rtmp-serve" or not cut:
+            sys.exit(f"{name}: a player of {n} failed: {err}")
+        print(f"note: {name} cut a player of {n}: {err.strip()}")
+        got += int(cut.group(1))
     return cpu(server.pid) - c0, got / 1e6
 
 rows = {}
 for name, start in (("nginx-rtmp", start_nginx), ("rtmp-serve", start_ours)):
     server, port = start()
     for n in counts:
-        rows[(name, n)] = run(server, port, n, n)
+        rows[(name, n)] = run(server, port, n, n, name)
     rows[(name, "rss")] = hwm(server.pid)
     server.terminate(); server.wait()
 

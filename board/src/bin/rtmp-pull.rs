@@ -141,7 +141,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("rtmp-pull: {e} (after {tags} tags)");
+            eprintln!("rtmp-pull: {e} (after {tags} tags, {bytes} bytes)");
             ExitCode::FAILURE
         }
     }
