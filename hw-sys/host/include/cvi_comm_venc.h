@@ -1,0 +1,236 @@
+/*
+ * Host SDK: the video encoder's types, layouts as the vendor ABI on LP64:
+ * VENC_PACK_S 144 bytes, VENC_STREAM_S 384, VENC_CHN_ATTR_S 112,
+ * VENC_CHN_STATUS_S 88. Unions keep the members this project uses, padded
+ * to the vendor's size with reserved words of the vendor's alignment.
+ */
+#ifndef HWSYS_HOST_CVI_COMM_VENC_H
+#define HWSYS_HOST_CVI_COMM_VENC_H
+
+#include "cvi_type.h"
+#include "cvi_comm_video.h"
+
+typedef enum _H264E_NALU_TYPE_E {
+	H264E_NALU_BSLICE = 0,
+	H264E_NALU_PSLICE = 1,
+	H264E_NALU_ISLICE = 2,
+	H264E_NALU_IDRSLICE = 5,
+	H264E_NALU_SEI = 6,
+	H264E_NALU_SPS = 7,
+	H264E_NALU_PPS = 8,
+	H264E_NALU_BUTT
+} H264E_NALU_TYPE_E;
+
+typedef enum _H265E_NALU_TYPE_E {
+	H265E_NALU_BSLICE = 0,
+	H265E_NALU_PSLICE = 1,
+	H265E_NALU_ISLICE = 2,
+	H265E_NALU_IDRSLICE = 19,
+	H265E_NALU_VPS = 32,
+	H265E_NALU_SPS = 33,
+	H265E_NALU_PPS = 34,
+	H265E_NALU_SEI = 39,
+	H265E_NALU_BUTT
+} H265E_NALU_TYPE_E;
+
+typedef union cviVENC_DATA_TYPE_U {
+	H264E_NALU_TYPE_E enH264EType;
+	H265E_NALU_TYPE_E enH265EType;
+} VENC_DATA_TYPE_U;
+
+typedef struct _VENC_PACK_INFO_S {
+	VENC_DATA_TYPE_U u32PackType;
+	CVI_U32 u32PackOffset;
+	CVI_U32 u32PackLength;
+} VENC_PACK_INFO_S;
+
+/* One NAL unit (Annex-B, start code included) of an encoded frame. */
+typedef struct _VENC_PACK_S {
+	CVI_U64 u64PhyAddr;
+	CVI_U8 *pu8Addr;
+	CVI_U32 u32Len;
+	CVI_U64 u64PTS;
+	CVI_BOOL bFrameEnd;
+	VENC_DATA_TYPE_U DataType;
+	CVI_U32 u32Offset;
+	CVI_U32 u32DataNum;
+	VENC_PACK_INFO_S stPackInfo[8];
+} VENC_PACK_S;
+
+typedef enum _H264E_REF_TYPE_E {
+	BASE_IDRSLICE = 0,
+	BASE_PSLICE_REFTOIDR,
+	BASE_PSLICE_REFBYBASE,
+	BASE_PSLICE_REFBYENHANCE,
+	ENHANCE_PSLICE_REFBYENHANCE,
+	ENHANCE_PSLICE_NOTFORREF,
+	ENHANCE_PSLICE_BUTT
+} H264E_REF_TYPE_E;
+
+typedef struct _VENC_STREAM_INFO_H264_S {
+	CVI_U32 u32PicBytesNum;
+	CVI_U32 u32Inter16x16MbNum;
+	CVI_U32 u32Inter8x8MbNum;
+	CVI_U32 u32Intra16MbNum;
+	CVI_U32 u32Intra8MbNum;
+	CVI_U32 u32Intra4MbNum;
+	H264E_REF_TYPE_E enRefType;
+	CVI_U32 u32UpdateAttrCnt;
+	CVI_U32 u32StartQp;
+	CVI_U32 u32MeanQp;
+	CVI_BOOL bPSkip;
+} VENC_STREAM_INFO_H264_S;
+
+typedef struct _VENC_STREAM_S {
+	VENC_PACK_S *pstPack; /* sized by the caller from QueryStatus */
+	CVI_U32 u32PackCount;
+	CVI_U32 u32Seq;
+	union {
+		VENC_STREAM_INFO_H264_S stH264Info;
+		CVI_U32 au32InfoReserved[14];
+	};
+	union {
+		CVI_U64 au64AdvanceReserved[39];
+	};
+} VENC_STREAM_S;
+
+typedef struct _VENC_STREAM_INFO_S {
+	CVI_U64 au64Reserved[7];
+} VENC_STREAM_INFO_S;
+
+typedef struct _VENC_CHN_STATUS_S {
+	CVI_U32 u32LeftPics;
+	CVI_U32 u32LeftStreamBytes;
+	CVI_U32 u32LeftStreamFrames;
+	CVI_U32 u32CurPacks; /* packs of the next stream */
+	CVI_U32 u32LeftRecvPics;
+	CVI_U32 u32LeftEncPics;
+	CVI_BOOL bJpegSnapEnd;
+	VENC_STREAM_INFO_S stVencStrmInfo;
+} VENC_CHN_STATUS_S;
+
+typedef struct _VENC_ATTR_H264_S {
+	CVI_BOOL bRcnRefShareBuf;
+	CVI_BOOL bSingleLumaBuf;
+} VENC_ATTR_H264_S;
+
+typedef struct _VENC_ATTR_H265_S {
+	CVI_BOOL bRcnRefShareBuf;
+} VENC_ATTR_H265_S;
+
+typedef struct _VENC_ATTR_S {
+	PAYLOAD_TYPE_E enType;
+	CVI_U32 u32MaxPicWidth;
+	CVI_U32 u32MaxPicHeight;
+	CVI_U32 u32BufSize;
+	CVI_U32 u32Profile; /* H.264: 0 baseline, 1 main, 2 high */
+	CVI_BOOL bByFrame;
+	CVI_U32 u32PicWidth;
+	CVI_U32 u32PicHeight;
+	CVI_BOOL bSingleCore;
+	CVI_BOOL bEsBufQueueEn;
+	CVI_BOOL bIsoSendFrmEn;
+	union {
+		VENC_ATTR_H264_S stAttrH264e;
+		VENC_ATTR_H265_S stAttrH265e;
+		CVI_U32 au32Reserved[7];
+	};
+} VENC_ATTR_S;
+
+typedef enum _VENC_RC_MODE_E {
+	VENC_RC_MODE_H264CBR = 1,
+	VENC_RC_MODE_H264VBR,
+	VENC_RC_MODE_H264AVBR,
+	VENC_RC_MODE_H264QVBR,
+	VENC_RC_MODE_H264FIXQP,
+	VENC_RC_MODE_H264QPMAP,
+	VENC_RC_MODE_H264UBR,
+	VENC_RC_MODE_MJPEGCBR,
+	VENC_RC_MODE_MJPEGVBR,
+	VENC_RC_MODE_MJPEGFIXQP,
+	VENC_RC_MODE_H265CBR,
+	VENC_RC_MODE_H265VBR,
+	VENC_RC_MODE_BUTT = 18,
+} VENC_RC_MODE_E;
+
+/* Bit rates are in kbit/s. */
+typedef struct _VENC_H264_CBR_S {
+	CVI_U32 u32Gop;
+	CVI_U32 u32StatTime;
+	CVI_U32 u32SrcFrameRate;
+	CVI_U32 fr32DstFrameRate;
+	CVI_U32 u32BitRate;
+	CVI_BOOL bVariFpsEn;
+} VENC_H264_CBR_S;
+
+typedef struct _VENC_H264_VBR_S {
+	CVI_U32 u32Gop;
+	CVI_U32 u32StatTime;
+	CVI_U32 u32SrcFrameRate;
+	CVI_U32 fr32DstFrameRate;
+	CVI_U32 u32MaxBitRate;
+	CVI_BOOL bVariFpsEn;
+} VENC_H264_VBR_S;
+
+typedef VENC_H264_CBR_S VENC_H265_CBR_S;
+typedef VENC_H264_VBR_S VENC_H265_VBR_S;
+
+typedef struct _VENC_RC_ATTR_S {
+	VENC_RC_MODE_E enRcMode;
+	union {
+		VENC_H264_CBR_S stH264Cbr;
+		VENC_H264_VBR_S stH264Vbr;
+		VENC_H265_CBR_S stH265Cbr;
+		VENC_H265_VBR_S stH265Vbr;
+		CVI_U32 au32Reserved[7];
+	};
+} VENC_RC_ATTR_S;
+
+typedef enum _VENC_GOP_MODE_E {
+	VENC_GOPMODE_NORMALP = 0,
+	VENC_GOPMODE_DUALP = 1,
+	VENC_GOPMODE_SMARTP = 2,
+	VENC_GOPMODE_ADVSMARTP = 3,
+	VENC_GOPMODE_BIPREDB = 4,
+	VENC_GOPMODE_LOWDELAYB = 5,
+	VENC_GOPMODE_BUTT,
+} VENC_GOP_MODE_E;
+
+typedef struct _VENC_GOP_NORMALP_S {
+	CVI_S32 s32IPQpDelta;
+} VENC_GOP_NORMALP_S;
+
+typedef struct _VENC_GOP_ATTR_S {
+	VENC_GOP_MODE_E enGopMode;
+	union {
+		VENC_GOP_NORMALP_S stNormalP;
+		CVI_U32 au32Reserved[3];
+	};
+} VENC_GOP_ATTR_S;
+
+typedef struct _VENC_CHN_ATTR_S {
+	VENC_ATTR_S stVencAttr;
+	VENC_RC_ATTR_S stRcAttr;
+	VENC_GOP_ATTR_S stGopAttr;
+} VENC_CHN_ATTR_S;
+
+typedef struct _VENC_RECV_PIC_PARAM_S {
+	CVI_S32 s32RecvPicNum; /* -1: without limit */
+} VENC_RECV_PIC_PARAM_S;
+
+#define CVI_ERR_VENC_INVALID_CHNID HWSYS_ERR(CVI_ID_VENC, EN_ERR_INVALID_CHNID)
+#define CVI_ERR_VENC_ILLEGAL_PARAM HWSYS_ERR(CVI_ID_VENC, EN_ERR_ILLEGAL_PARAM)
+#define CVI_ERR_VENC_EXIST HWSYS_ERR(CVI_ID_VENC, EN_ERR_EXIST)
+#define CVI_ERR_VENC_UNEXIST HWSYS_ERR(CVI_ID_VENC, EN_ERR_UNEXIST)
+#define CVI_ERR_VENC_NULL_PTR HWSYS_ERR(CVI_ID_VENC, EN_ERR_NULL_PTR)
+#define CVI_ERR_VENC_NOT_CONFIG HWSYS_ERR(CVI_ID_VENC, EN_ERR_NOT_CONFIG)
+#define CVI_ERR_VENC_NOT_SUPPORT HWSYS_ERR(CVI_ID_VENC, EN_ERR_NOT_SUPPORT)
+#define CVI_ERR_VENC_NOT_PERM HWSYS_ERR(CVI_ID_VENC, EN_ERR_NOT_PERM)
+#define CVI_ERR_VENC_NOMEM HWSYS_ERR(CVI_ID_VENC, EN_ERR_NOMEM)
+#define CVI_ERR_VENC_NOBUF HWSYS_ERR(CVI_ID_VENC, EN_ERR_NOBUF)
+#define CVI_ERR_VENC_BUF_EMPTY HWSYS_ERR(CVI_ID_VENC, EN_ERR_BUF_EMPTY)
+#define CVI_ERR_VENC_BUF_FULL HWSYS_ERR(CVI_ID_VENC, EN_ERR_BUF_FULL)
+#define CVI_ERR_VENC_SYS_NOTREADY HWSYS_ERR(CVI_ID_VENC, EN_ERR_SYS_NOTREADY)
+#define CVI_ERR_VENC_BUSY HWSYS_ERR(CVI_ID_VENC, EN_ERR_BUSY)
+
+#endif

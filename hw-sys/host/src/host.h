@@ -1,0 +1,47 @@
+/*
+ * Internals shared by the host SDK's modules. Not part of the API.
+ *
+ * "Physical memory" is one shared-memory file (memfd). A physical address
+ * is HOST_PHYS_BASE plus an offset into it; the only way to touch the bytes
+ * is to map them (CVI_SYS_Mmap), and every mapping is a fresh mmap of the
+ * file, so a pointer kept after CVI_SYS_Munmap faults, as on the board.
+ */
+#ifndef HWSYS_HOST_INTERNAL_H
+#define HWSYS_HOST_INTERNAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cvi_type.h"
+
+#define HOST_PHYS_BASE 0x80000000ull
+
+/* Allocates page-aligned physical memory; 0 when none is left. */
+CVI_U64 host_phys_alloc(size_t len);
+/* Frees an allocation by its start address; -1 if it is not one. */
+int host_phys_free(CVI_U64 phys);
+/* Maps [phys, phys + len) when it lies inside one allocation; NULL otherwise. */
+void *host_phys_map(CVI_U64 phys, size_t len);
+int host_phys_unmap(void *addr, size_t len);
+/* Whether SYS is initialised. */
+int host_sys_ready(void);
+
+/* Microseconds on the monotonic clock. */
+CVI_U64 host_now_us(void);
+/* Sleeps until the monotonic time `us`. */
+void host_sleep_until_us(CVI_U64 us);
+
+/* VB: a block's pool and physical address (for VI); 0 / -1 if invalid. */
+CVI_U64 host_vb_phys(CVI_U64 blk);
+
+/* ISP state read by VI when it draws a frame. */
+struct host_isp_look {
+	int manual_exposure;
+	CVI_U32 exposure_us;
+	CVI_U16 r_gain, g_gain, b_gain; /* 0x400 = 1.0 */
+	int manual_wb;
+};
+void host_isp_look(int pipe, struct host_isp_look *out);
+
+#endif
