@@ -17,4 +17,6 @@
 #include "cvi_venc.h"
 #include "cvi_vi.h"
 #include "cvi_isp.h"
+#include "cvi_ae.h"
+#include "cvi_awb.h"
 #include "cvi_audio.h"

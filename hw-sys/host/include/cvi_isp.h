@@ -1,4 +1,5 @@
-/* Host SDK: ISP (exposure and white balance shape the test picture). */
+/* Host SDK: ISP (exposure, cvi_ae.h, and white balance, cvi_awb.h, shape
+ * the test picture). */
 #ifndef HWSYS_HOST_CVI_ISP_H
 #define HWSYS_HOST_CVI_ISP_H
 
@@ -9,9 +10,5 @@
 CVI_S32 CVI_ISP_Init(VI_PIPE ViPipe);
 CVI_S32 CVI_ISP_Run(VI_PIPE ViPipe);
 CVI_S32 CVI_ISP_Exit(VI_PIPE ViPipe);
-CVI_S32 CVI_ISP_SetExposureAttr(VI_PIPE ViPipe, const ISP_EXPOSURE_ATTR_S *pstExpAttr);
-CVI_S32 CVI_ISP_GetExposureAttr(VI_PIPE ViPipe, ISP_EXPOSURE_ATTR_S *pstExpAttr);
-CVI_S32 CVI_ISP_SetWBAttr(VI_PIPE ViPipe, const ISP_WB_ATTR_S *pstWBAttr);
-CVI_S32 CVI_ISP_GetWBAttr(VI_PIPE ViPipe, ISP_WB_ATTR_S *pstWBAttr);
 
 #endif

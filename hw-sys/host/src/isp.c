@@ -3,6 +3,8 @@
  * white balance gains tint it. */
 #include <string.h>
 
+#include "cvi_ae.h"
+#include "cvi_awb.h"
 #include "cvi_isp.h"
 #include "host.h"
 
