@@ -12,9 +12,14 @@
 //! The programs `rtmp-push`, `rtmp-pull` and `rtmp-serve` (`src/bin/`) are
 //! thin command lines around them.
 
+pub mod audio;
+pub mod camera;
 pub mod net;
+pub mod pipeline;
 pub mod pull;
 pub mod push;
 pub mod serve;
+pub mod sys;
+pub mod venc;
 
 pub use net::{RtmpError, RtmpErrorKind};

@@ -285,6 +285,20 @@ impl<'b> RtmpPush<'b> {
         Ok(())
     }
 
+    /// Serves the connection (acks, pings, status) without waiting.
+    pub fn service(&mut self) -> Result<(), RtmpError> {
+        self.read_input("send", None)?;
+        self.flush_control("send")?;
+        self.check_events("send")
+    }
+
+    /// Sends `@setDataFrame onMetaData` with `entries` (see
+    /// [`rtmp_core::message::StreamMetadata`]).
+    pub fn send_metadata(&mut self, entries: &[rtmp_core::message::MetadataEntry<'_>]) -> Result<(), RtmpError> {
+        self.session.send_metadata(entries).map_err(|e| self.error("send", RtmpErrorKind::Send(e)))?;
+        self.flush_control("send")
+    }
+
     /// Serves the connection (acks, pings) until `until`, for pacing.
     pub fn idle_until(&mut self, until: Instant) -> Result<(), RtmpError> {
         while Instant::now() < until {

@@ -19,7 +19,7 @@
 //! Everything here is `unsafe` and raw; the `board` crate wraps it.
 //! `cfg(hw_sys_vendor)` is set when building against the vendor SDK.
 #![no_std]
-#![allow(non_camel_case_types, non_snake_case, non_upper_case_globals, clippy::all)]
+#![allow(non_camel_case_types, non_snake_case, non_upper_case_globals, improper_ctypes, clippy::all)]
 
 include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 

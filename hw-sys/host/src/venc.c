@@ -116,6 +116,8 @@ CVI_S32 CVI_VENC_CreateChn(VENC_CHN VeChn, const VENC_CHN_ATTR_S *pstAttr)
 		pthread_mutex_unlock(&lock);
 		return CVI_ERR_VENC_NOMEM;
 	}
+	int trace = WELS_LOG_ERROR; /* no warnings on the caller's stderr */
+	(*enc)->SetOption(enc, ENCODER_OPTION_TRACE_LEVEL, &trace);
 	(*enc)->GetDefaultParams(enc, &p);
 	p.iUsageType = CAMERA_VIDEO_REAL_TIME;
 	p.iPicWidth = (int)v->u32PicWidth;

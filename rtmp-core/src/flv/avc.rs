@@ -425,10 +425,22 @@ impl AvcPackager {
         annexb: &'a [u8],
         composition_ms: i32,
     ) -> Result<(Option<&[u8]>, AvcFrame<'a, N>), AvcError> {
+        self.package_parts(core::iter::once(annexb), composition_ms)
+    }
+
+    /// Like [`package`](Self::package), for an access unit that lies in
+    /// several Annex-B pieces, such as a hardware encoder's packs (one NAL
+    /// unit each, SPS, PPS and slices apart). Nothing is copied.
+    #[allow(clippy::type_complexity)]
+    pub fn package_parts<'a, const N: usize>(
+        &mut self,
+        pieces: impl IntoIterator<Item = &'a [u8]>,
+        composition_ms: i32,
+    ) -> Result<(Option<&[u8]>, AvcFrame<'a, N>), AvcError> {
         let mut frame = AvcFrame { header: [0; 5], lengths: [[0; 4]; N], nals: [&[]; N], count: 0, keyframe: false };
         let (mut sps, mut pps): (Option<&[u8]>, Option<&[u8]>) = (None, None);
         let mut total = 5usize;
-        for nal in AnnexB::new(annexb) {
+        for nal in pieces.into_iter().flat_map(AnnexB::new) {
             match nal_type(nal) {
                 nal::SPS => sps = Some(nal),
                 nal::PPS => pps = Some(nal),
@@ -509,6 +521,26 @@ mod tests {
         let nals: heapless::Vec<&[u8], 4> = AnnexB::new(&data).collect();
         assert_eq!(&nals[..], &[&[0x67, 1, 2][..], &[0x68, 3][..], &[0x65, 0, 0, 3, 0, 9][..]]);
         assert_eq!(AnnexB::new(&[1, 2, 3]).count(), 0);
+    }
+
+    #[test]
+    fn packs_package_like_one_access_unit() {
+        extern crate std;
+        use std::vec::Vec;
+        // An encoder's packs: SPS, PPS and IDR apart, each with a start code.
+        let sps: Vec<u8> = [&[0, 0, 0, 1][..], SPS].concat();
+        let pps: Vec<u8> = [&[0, 0, 0, 1][..], PPS].concat();
+        let idr = [0u8, 0, 0, 1, 0x65, 0x88, 0x84, 0x21];
+        let joined = [&sps[..], &pps[..], &idr[..]].concat();
+        let (mut a, mut b) = (AvcPackager::new(), AvcPackager::new());
+        let (ca, fa) = a.package::<4>(&joined, 0).unwrap();
+        let (ca, fa_len) = (ca.map(|c| c.to_vec()), fa.len());
+        let (cb, fb) = b.package_parts::<4>([&sps[..], &pps[..], &idr[..]], 0).unwrap();
+        assert_eq!(cb.map(|c| c.to_vec()), ca);
+        assert_eq!((fb.len(), fb.nal_count(), fb.is_keyframe()), (fa_len, 1, true));
+        let mut slots: [&[u8]; 3] = [&[]; 3];
+        let parts = fb.parts(&mut slots).unwrap();
+        assert_eq!(parts[2].as_ptr(), idr[4..].as_ptr(), "the slice stays in the pack");
     }
 
     #[test]

@@ -1,7 +1,9 @@
-//! `rtmp-push`: publish an FLV file (or FLV on stdin) to an RTMP server.
+//! `rtmp-push`: publish an FLV file (or FLV on stdin), or the board's
+//! camera, to an RTMP server.
 //!
 //! ```text
 //! rtmp-push [OPTIONS] <SOURCE> <URL>
+//! rtmp-push camera [URL] [--size WxH] [--fps N] [--bitrate BPS] [--audio] [--duration SECS]
 //! ```
 //!
 //! Paces to real time by the tags' timestamps (like `ffmpeg -re`) unless
@@ -17,6 +19,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 const USAGE: &str = "usage: rtmp-push [OPTIONS] <SOURCE> <URL>
+       rtmp-push camera [URL] [OPTIONS]   (see rtmp-push camera --help)
 
 Publishes an FLV file to an RTMP server (nginx-rtmp, SRS, YouTube, Bilibili, ...).
 
@@ -77,7 +80,19 @@ fn parse_args() -> Result<Args, String> {
     Ok(Args { source, url, fast, quiet, opts })
 }
 
+mod camera;
+
 fn main() -> ExitCode {
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    if all.first().map(String::as_str) == Some("camera") {
+        return match camera::run(&all[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("rtmp-push camera: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {

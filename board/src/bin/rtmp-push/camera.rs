@@ -1,0 +1,184 @@
+//! `rtmp-push camera`: stream the board's camera (and microphone).
+
+use board::audio::{AudioConfig, AudioIn};
+use board::camera::{Camera, CameraConfig};
+use board::pipeline::Rtmp;
+use board::serve::{RtmpServer, ServeOptions};
+use board::sys::Sys;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+pub const USAGE: &str = "usage: rtmp-push camera [URL] [OPTIONS]
+
+Streams the camera through the hardware encoder (H.264), with --audio the
+microphone too (AAC). Without URL, starts a local RTMP server on a free
+loopback port, publishes to it, records ./recordings/live/camera.flv and
+prints that path.
+
+Options:
+  --size WxH          picture size (default 640x480)
+  --fps N             frames per second (default 30)
+  --bitrate BPS       video bits per second (default 1000000)
+  --audio             add the microphone (48 kHz mono AAC)
+  --duration SECS     stop after this long (default: until Ctrl-C)
+  -q, --quiet         no status line";
+
+struct Options {
+    url: Option<String>,
+    camera: CameraConfig,
+    bitrate: u32,
+    audio: bool,
+    duration: Option<Duration>,
+    quiet: bool,
+}
+
+fn parse(args: &[String]) -> Result<Options, String> {
+    let mut o = Options {
+        url: None,
+        camera: CameraConfig::default(),
+        bitrate: 1_000_000,
+        audio: false,
+        duration: None,
+        quiet: false,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| it.next().cloned().ok_or(format!("{name} needs a value"));
+        match a.as_str() {
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            "--size" => {
+                let v = value("--size")?;
+                let (w, h) = v.split_once('x').ok_or(format!("--size: {v:?} is not WxH"))?;
+                let dim = |s: &str| s.parse::<u32>().ok().filter(|n| (64..=4096).contains(n) && n % 2 == 0);
+                o.camera.width = dim(w).ok_or("--size: width must be even, 64..4096")?;
+                o.camera.height = dim(h).ok_or("--size: height must be even, 64..4096")?;
+            }
+            "--fps" => {
+                o.camera.fps =
+                    value("--fps")?.parse().ok().filter(|n| (1..=60).contains(n)).ok_or("--fps must be 1..60")?
+            }
+            "--bitrate" => {
+                o.bitrate = value("--bitrate")?
+                    .parse()
+                    .ok()
+                    .filter(|n| (10_000..=50_000_000).contains(n))
+                    .ok_or("--bitrate must be 10000..50000000 bit/s")?
+            }
+            "--audio" => o.audio = true,
+            "-q" | "--quiet" => o.quiet = true,
+            "--duration" => {
+                let v = value("--duration")?;
+                let secs: f64 = v.parse().ok().filter(|s: &f64| *s > 0.0).ok_or("--duration must be seconds")?;
+                o.duration = Some(Duration::from_secs_f64(secs));
+            }
+            s if s.starts_with('-') => return Err(format!("unknown option {s}")),
+            _ if o.url.is_none() => o.url = Some(a.clone()),
+            _ => return Err(format!("unexpected argument {a}")),
+        }
+    }
+    Ok(o)
+}
+
+/// The embedded server when no URL is given.
+struct Local {
+    addr: std::net::SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<std::io::Result<()>>,
+    recording: PathBuf,
+}
+
+fn start_local() -> Result<Local, String> {
+    let dir = PathBuf::from("recordings");
+    let (tx, rx) = mpsc::channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let record = dir.clone();
+    let thread = std::thread::spawn(move || {
+        let opts = ServeOptions {
+            listen: "127.0.0.1:0".parse().expect("a socket address"),
+            record: Some(record),
+            log: false,
+            ..ServeOptions::default()
+        };
+        let mut server = match RtmpServer::bind(opts) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = tx.send(Err(e.to_string()));
+                return Ok(());
+            }
+        };
+        let _ = tx.send(server.local_addr().map_err(|e| e.to_string()));
+        server.run(&flag)
+    });
+    let addr = rx.recv().map_err(|_| "the local server did not start".to_string())??;
+    Ok(Local { addr, stop, thread, recording: dir.join("live").join("camera.flv") })
+}
+
+pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let o = parse(args).map_err(|e| format!("{e}\n\n{USAGE}"))?;
+    let local = match &o.url {
+        Some(_) => None,
+        None => Some(start_local()?),
+    };
+    let url = match (&o.url, &local) {
+        (Some(u), _) => u.clone(),
+        (None, Some(l)) => format!("rtmp://{}/live/camera", l.addr),
+        _ => unreachable!(),
+    };
+    let sys = Sys::get()?;
+    let mut rtmp = Rtmp::from_url(&url)?;
+    rtmp.set_bitrate(o.bitrate);
+    rtmp.bind_camera(Camera::open(&sys, o.camera)?)?;
+    if o.audio {
+        rtmp.bind_audio_recorder(AudioIn::open(&sys, AudioConfig::default())?)?;
+    }
+    rtmp.start()?;
+    let interrupted = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, interrupted.clone())?;
+    }
+    let started = Instant::now();
+    let tty = !o.quiet && std::io::stderr().is_terminal();
+    while o.duration.map_or(true, |d| started.elapsed() < d)
+        && !interrupted.load(Ordering::Relaxed)
+        && rtmp.is_running()
+    {
+        std::thread::sleep(Duration::from_millis(100));
+        if tty {
+            let s = rtmp.stats();
+            eprint!(
+                "\r{:6.1} s  {:6.0} kbit/s  {:5.1} fps  queued {}  dropped {} ",
+                s.seconds,
+                s.bitrate / 1000.0,
+                s.fps,
+                s.queued_frames,
+                s.dropped_frames
+            );
+            let _ = std::io::stderr().flush();
+        }
+    }
+    let stats = rtmp.stop();
+    if tty {
+        eprintln!();
+    }
+    let stats = stats?;
+    if !o.quiet {
+        eprintln!(
+            "rtmp-push: sent {} video and {} audio frames ({} bytes) in {:.1} s, {} dropped",
+            stats.video_frames, stats.audio_frames, stats.bytes_sent, stats.seconds, stats.dropped_frames
+        );
+    }
+    if let Some(l) = local {
+        // The recording is complete once the server has seen the unpublish.
+        l.stop.store(true, Ordering::Relaxed);
+        l.thread.join().map_err(|_| "the local server panicked")??;
+        println!("{}", l.recording.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,578 @@
+//! Camera to RTMP: the MaixPy-shaped [`Rtmp`] API and the threads behind it.
+//!
+//! ```no_run
+//! use board::camera::Camera;
+//! use board::pipeline::Rtmp;
+//!
+//! let mut rtmp = Rtmp::new("127.0.0.1", 1935, "live", "stream", 1_000_000)?;
+//! rtmp.bind_camera(Camera::new(640, 480, 30)?)?;
+//! rtmp.start()?;
+//! std::thread::sleep(std::time::Duration::from_secs(10));
+//! println!("{:?}", rtmp.stop()?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Three threads: **capture** takes camera frames and hands them to the
+//! encoder; **audio** (when an audio recorder is bound) reads the
+//! microphone and encodes AAC; **network** takes encoded streams as they
+//! become ready (the encoder's descriptor polls readable) and sends each
+//! one with `writev` straight from the encoder's memory, releasing it only
+//! when it is on the socket. Capture never waits for the network: the
+//! encoder's stream queue is bounded, and when the network falls behind
+//! the frames that do not fit are dropped before encoding and counted.
+
+use crate::audio::{AacEncoder, AudioIn};
+use crate::camera::Camera;
+use crate::push::{PushBuffers, PushOptions, RtmpPush};
+use crate::sys::MpiError;
+use crate::venc::{Venc, VencConfig, VencInput};
+use crate::RtmpError;
+use rtmp_core::flv::aac::{AacConfig, RAW_HEADER};
+use rtmp_core::flv::avc::AvcPackager;
+use rtmp_core::message::{MetadataEntry, StreamMetadata};
+use rtmp_core::url::RtmpUrl;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, TrySendError};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Why the pipeline failed or refused.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum PipelineError {
+    /// The URL (or host, app, stream) is not a valid RTMP URL.
+    Url(rtmp_core::url::UrlError),
+    /// Connecting, publishing or sending failed.
+    Rtmp(RtmpError),
+    /// A media SDK call failed.
+    Mpi(MpiError),
+    /// The AAC encoder failed.
+    Aac(crate::audio::AacError),
+    /// `start` without a bound camera.
+    NoCamera,
+    /// `start` while running, or binding while running.
+    Running,
+    /// `stop` while not running.
+    NotRunning,
+    /// A pipeline thread panicked.
+    Panicked(&'static str),
+}
+
+impl fmt::Display for PipelineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PipelineError::Url(e) => write!(f, "bad RTMP URL: {e}"),
+            PipelineError::Rtmp(e) => write!(f, "{e}"),
+            PipelineError::Mpi(e) => write!(f, "{e}"),
+            PipelineError::Aac(e) => write!(f, "{e}"),
+            PipelineError::NoCamera => f.write_str("no camera bound (bind_camera first)"),
+            PipelineError::Running => f.write_str("already running"),
+            PipelineError::NotRunning => f.write_str("not running"),
+            PipelineError::Panicked(t) => write!(f, "the {t} thread panicked"),
+        }
+    }
+}
+
+impl std::error::Error for PipelineError {}
+
+impl From<MpiError> for PipelineError {
+    fn from(e: MpiError) -> Self {
+        PipelineError::Mpi(e)
+    }
+}
+
+impl From<RtmpError> for PipelineError {
+    fn from(e: RtmpError) -> Self {
+        PipelineError::Rtmp(e)
+    }
+}
+
+/// What the pipeline has done so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Stats {
+    /// Video bits per second sent, averaged since start.
+    pub bitrate: f64,
+    /// Video frames per second sent, averaged since start.
+    pub fps: f64,
+    /// Encoded frames waiting for the network now.
+    pub queued_frames: u32,
+    /// Camera frames dropped (the encoder's queue was full, or the camera
+    /// dropped them) plus audio frames dropped.
+    pub dropped_frames: u64,
+    /// Video frames sent.
+    pub video_frames: u64,
+    /// Audio frames sent.
+    pub audio_frames: u64,
+    /// Bytes of video and audio payload sent.
+    pub bytes_sent: u64,
+    /// Seconds since start.
+    pub seconds: f64,
+}
+
+#[derive(Default)]
+struct Counters {
+    video_frames: AtomicU64,
+    video_bytes: AtomicU64,
+    audio_frames: AtomicU64,
+    audio_bytes: AtomicU64,
+    dropped: AtomicU64,
+    queued: AtomicU64,
+}
+
+struct Running {
+    stop: Arc<AtomicBool>,
+    capture: JoinHandle<Result<Camera, (Camera, PipelineError)>>,
+    audio: Option<JoinHandle<Result<AudioIn, (AudioIn, PipelineError)>>>,
+    network: JoinHandle<Result<(), PipelineError>>,
+    started: Instant,
+}
+
+/// An RTMP stream from the board's camera (and microphone), shaped like
+/// MaixPy's `maix.rtmp.Rtmp`.
+pub struct Rtmp {
+    url: String,
+    bitrate: u32,
+    camera: Option<Camera>,
+    audio: Option<AudioIn>,
+    running: Option<Running>,
+    counters: Arc<Counters>,
+    finished: Option<Stats>,
+}
+
+impl fmt::Debug for Rtmp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = RtmpUrl::parse(&self.url).ok();
+        f.debug_struct("Rtmp")
+            .field("url", &url)
+            .field("bitrate", &self.bitrate)
+            .field("running", &self.running.is_some())
+            .finish()
+    }
+}
+
+impl Rtmp {
+    /// A stream to `rtmp://host:port/app/stream` at `bitrate` bit/s.
+    pub fn new(host: &str, port: u16, app: &str, stream: &str, bitrate: u32) -> Result<Rtmp, PipelineError> {
+        let host = if host.contains(':') { format!("[{host}]") } else { host.to_string() };
+        Rtmp::with_url(format!("rtmp://{host}:{port}/{app}/{stream}"), bitrate)
+    }
+
+    /// A stream to `url` (stream key and query included) at 1 Mbit/s.
+    pub fn from_url(url: &str) -> Result<Rtmp, PipelineError> {
+        Rtmp::with_url(url.to_string(), 1_000_000)
+    }
+
+    fn with_url(url: String, bitrate: u32) -> Result<Rtmp, PipelineError> {
+        RtmpUrl::parse(&url).map_err(PipelineError::Url)?;
+        Ok(Rtmp {
+            url,
+            bitrate: bitrate.max(10_000),
+            camera: None,
+            audio: None,
+            running: None,
+            counters: Arc::default(),
+            finished: None,
+        })
+    }
+
+    /// Sets the video bit rate (before `start`).
+    pub fn set_bitrate(&mut self, bitrate: u32) {
+        self.bitrate = bitrate.max(10_000);
+    }
+
+    /// The camera to stream.
+    pub fn bind_camera(&mut self, camera: Camera) -> Result<(), PipelineError> {
+        if self.running.is_some() {
+            return Err(PipelineError::Running);
+        }
+        self.camera = Some(camera);
+        Ok(())
+    }
+
+    /// The microphone to stream (AAC).
+    pub fn bind_audio_recorder(&mut self, audio: AudioIn) -> Result<(), PipelineError> {
+        if self.running.is_some() {
+            return Err(PipelineError::Running);
+        }
+        self.audio = Some(audio);
+        Ok(())
+    }
+
+    /// Connects, publishes and starts streaming. Returns once the server
+    /// has accepted the stream, or with what failed.
+    pub fn start(&mut self) -> Result<(), PipelineError> {
+        if self.running.is_some() {
+            return Err(PipelineError::Running);
+        }
+        let camera = self.camera.take().ok_or(PipelineError::NoCamera)?;
+        let cam = camera.config();
+        let venc = match Venc::create(camera.sys(), VencConfig::h264(cam.width, cam.height, cam.fps, self.bitrate)) {
+            Ok(v) => v,
+            Err(e) => {
+                self.camera = Some(camera);
+                return Err(e.into());
+            }
+        };
+        let aac = match &self.audio {
+            Some(a) => {
+                let c = a.config();
+                match AacEncoder::new(c.sample_rate, c.channels, 64_000 * u32::from(c.channels)) {
+                    Ok(enc) => Some(enc),
+                    Err(e) => {
+                        self.camera = Some(camera);
+                        return Err(PipelineError::Aac(e));
+                    }
+                }
+            }
+            None => None,
+        };
+        self.counters = Arc::default();
+        self.finished = None;
+        let stop = Arc::new(AtomicBool::new(false));
+        let epoch_us = monotonic_us();
+        let metadata = StreamMetadata {
+            video_size: Some((cam.width, cam.height)),
+            framerate: Some(f64::from(cam.fps)),
+            video_kbps: Some(f64::from(self.bitrate) / 1000.0),
+            audio_sample_rate: self.audio.as_ref().map(|a| a.config().sample_rate),
+            audio_channels: self.audio.as_ref().map(|a| a.config().channels),
+            audio_kbps: self.audio.as_ref().map(|a| 64.0 * f64::from(a.config().channels)),
+        };
+
+        let input = venc.input();
+        // The network thread connects first, so that a refusal comes back here.
+        let (ready_tx, ready_rx) = sync_channel::<Result<(), PipelineError>>(1);
+        let (audio_tx, audio_rx) = sync_channel::<AudioMessage>(64);
+        let network = {
+            let (url, stop, counters) = (self.url.clone(), stop.clone(), self.counters.clone());
+            std::thread::Builder::new()
+                .name("rtmp-network".into())
+                .spawn(move || network(url, venc, audio_rx, metadata, epoch_us, stop, counters, ready_tx))
+                .map_err(|_| PipelineError::Panicked("network"))?
+        };
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                let _ = network.join();
+                self.camera = Some(camera);
+                return Err(e);
+            }
+            Err(_) => {
+                let _ = network.join();
+                self.camera = Some(camera);
+                return Err(PipelineError::Panicked("network"));
+            }
+        }
+        let capture = {
+            let (stop, counters) = (stop.clone(), self.counters.clone());
+            std::thread::Builder::new()
+                .name("camera-capture".into())
+                .spawn(move || capture(camera, input, stop, counters))
+                .map_err(|_| PipelineError::Panicked("capture"))?
+        };
+        let audio = match (self.audio.take(), aac) {
+            (Some(ai), Some(enc)) => {
+                let (stop, counters) = (stop.clone(), self.counters.clone());
+                Some(
+                    std::thread::Builder::new()
+                        .name("audio-capture".into())
+                        .spawn(move || audio(ai, enc, audio_tx, epoch_us, stop, counters))
+                        .map_err(|_| PipelineError::Panicked("audio"))?,
+                )
+            }
+            _ => None,
+        };
+        self.running = Some(Running { stop, capture, audio, network, started: Instant::now() });
+        Ok(())
+    }
+
+    /// Whether the pipeline runs (it stops by itself when the connection fails).
+    pub fn is_running(&self) -> bool {
+        self.running.as_ref().is_some_and(|r| !r.network.is_finished())
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> Stats {
+        if let Some(done) = self.finished {
+            return done;
+        }
+        let secs = self.running.as_ref().map_or(0.0, |r| r.started.elapsed().as_secs_f64());
+        let c = &self.counters;
+        let video_frames = c.video_frames.load(Ordering::Relaxed);
+        let video_bytes = c.video_bytes.load(Ordering::Relaxed);
+        Stats {
+            bitrate: if secs > 0.0 { video_bytes as f64 * 8.0 / secs } else { 0.0 },
+            fps: if secs > 0.0 { video_frames as f64 / secs } else { 0.0 },
+            queued_frames: c.queued.load(Ordering::Relaxed) as u32,
+            dropped_frames: c.dropped.load(Ordering::Relaxed),
+            video_frames,
+            audio_frames: c.audio_frames.load(Ordering::Relaxed),
+            bytes_sent: video_bytes + c.audio_bytes.load(Ordering::Relaxed),
+            seconds: secs,
+        }
+    }
+
+    /// Stops streaming (unpublishing cleanly), gives the camera and audio
+    /// recorder back for a later `start`, and returns the final counters or
+    /// the first error a thread met.
+    pub fn stop(&mut self) -> Result<Stats, PipelineError> {
+        let stats = self.stats();
+        let running = self.running.take().ok_or(PipelineError::NotRunning)?;
+        running.stop.store(true, Ordering::Relaxed);
+        let mut first_error = None;
+        match running.capture.join() {
+            Ok(Ok(cam)) => self.camera = Some(cam),
+            Ok(Err((cam, e))) => {
+                self.camera = Some(cam);
+                first_error.get_or_insert(e);
+            }
+            Err(_) => {
+                first_error.get_or_insert(PipelineError::Panicked("capture"));
+            }
+        }
+        if let Some(a) = running.audio {
+            match a.join() {
+                Ok(Ok(ai)) => self.audio = Some(ai),
+                Ok(Err((ai, e))) => {
+                    self.audio = Some(ai);
+                    first_error.get_or_insert(e);
+                }
+                Err(_) => {
+                    first_error.get_or_insert(PipelineError::Panicked("audio"));
+                }
+            }
+        }
+        match running.network.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            Err(_) => {
+                first_error.get_or_insert(PipelineError::Panicked("network"));
+            }
+        }
+        let stats = Stats { queued_frames: 0, ..stats };
+        self.finished = Some(stats);
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(stats),
+        }
+    }
+}
+
+impl Drop for Rtmp {
+    fn drop(&mut self) {
+        if self.running.is_some() {
+            let _ = self.stop();
+        }
+    }
+}
+
+fn monotonic_us() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    t.tv_sec as u64 * 1_000_000 + t.tv_nsec as u64 / 1000
+}
+
+/// Milliseconds since `epoch_us` for an SDK timestamp in microseconds.
+fn rtmp_ms(ts_us: u64, epoch_us: u64) -> u32 {
+    (ts_us.saturating_sub(epoch_us) / 1000) as u32
+}
+
+fn capture(
+    camera: Camera,
+    input: VencInput,
+    stop: Arc<AtomicBool>,
+    counters: Arc<Counters>,
+) -> Result<Camera, (Camera, PipelineError)> {
+    let mut last_pts = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        if let Err(e) = capture_one(&camera, &input, &counters, &mut last_pts) {
+            drop(input);
+            return Err((camera, e.into()));
+        }
+    }
+    drop(input);
+    Ok(camera)
+}
+
+/// Takes one camera frame and hands it to the encoder; a frame that finds
+/// the encoder's queue full is dropped and counted, never waited for.
+fn capture_one(camera: &Camera, input: &VencInput, counters: &Counters, last_pts: &mut u64) -> Result<(), MpiError> {
+    let period_us = 1_000_000 / u64::from(camera.config().fps.max(1));
+    let frame = match camera.frame(Some(Duration::from_millis(200))) {
+        Ok(Some(f)) => f,
+        Ok(None) => return Ok(()),
+        Err(e) if e.code == hw_sys::err::CVI_ERR_VI_NOMEM => {
+            counters.dropped.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
+    // Frames the camera itself dropped show as gaps in the timestamps.
+    if *last_pts != 0 && frame.pts_us() > *last_pts + period_us * 3 / 2 {
+        let lost = (frame.pts_us() - *last_pts) / period_us - 1;
+        counters.dropped.fetch_add(lost, Ordering::Relaxed);
+    }
+    *last_pts = frame.pts_us();
+    match input.send_frame(&frame, Duration::ZERO) {
+        Ok(()) => Ok(()),
+        Err(e) if e.code == hw_sys::err::CVI_ERR_VENC_BUF_FULL || e.code == hw_sys::err::CVI_ERR_VENC_BUSY => {
+            counters.dropped.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+struct AudioMessage {
+    timestamp: u32,
+    config: AacConfig,
+    data: Vec<u8>,
+}
+
+fn audio(
+    mut ai: AudioIn,
+    mut enc: AacEncoder,
+    tx: std::sync::mpsc::SyncSender<AudioMessage>,
+    epoch_us: u64,
+    stop: Arc<AtomicBool>,
+    counters: Arc<Counters>,
+) -> Result<AudioIn, (AudioIn, PipelineError)> {
+    let rate = u64::from(ai.config().sample_rate.max(1));
+    let mut first_us = None;
+    let mut produced = 0u64;
+    let mut failed = None;
+    while !stop.load(Ordering::Relaxed) && failed.is_none() {
+        let frame = match ai.read(Some(Duration::from_millis(200))) {
+            Ok(Some(f)) => f,
+            Ok(None) => continue,
+            Err(e) => {
+                failed = Some(PipelineError::Mpi(e));
+                break;
+            }
+        };
+        let start = *first_us.get_or_insert(frame.timestamp_us());
+        let r = enc.encode(frame.samples(), |config, raw| {
+            // Each AAC frame is 1024 samples after the first one recorded.
+            let ts_us = start + produced * 1024 * 1_000_000 / rate;
+            produced += 1;
+            let msg = AudioMessage { timestamp: rtmp_ms(ts_us, epoch_us), config, data: raw.to_vec() };
+            match tx.try_send(msg) {
+                Ok(()) => {}
+                Err(TrySendError::Full(_)) => {
+                    counters.dropped.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(TrySendError::Disconnected(_)) => {}
+            }
+        });
+        if let Err(e) = r {
+            failed = Some(PipelineError::Aac(e));
+        }
+    }
+    match failed {
+        Some(e) => Err((ai, e)),
+        None => Ok(ai),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn network(
+    url: String,
+    mut venc: Venc,
+    audio_rx: Receiver<AudioMessage>,
+    metadata: StreamMetadata,
+    epoch_us: u64,
+    stop: Arc<AtomicBool>,
+    counters: Arc<Counters>,
+    ready: std::sync::mpsc::SyncSender<Result<(), PipelineError>>,
+) -> Result<(), PipelineError> {
+    let mut bufs = PushBuffers::new();
+    let mut push = match RtmpPush::connect(&url, &mut bufs, PushOptions::default()) {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = ready.send(Err(PipelineError::Rtmp(e)));
+            return Ok(());
+        }
+    };
+    let mut slots: [MetadataEntry<'static>; 11] = [MetadataEntry::Number("", 0.0); 11];
+    if let Err(e) = push.send_metadata(metadata.entries(&mut slots)) {
+        let _ = ready.send(Err(PipelineError::Rtmp(e)));
+        return Ok(());
+    }
+    let _ = ready.send(Ok(()));
+    let result = stream_loop(&mut push, &mut venc, &audio_rx, epoch_us, &stop, &counters);
+    stop.store(true, Ordering::Relaxed);
+    let closed = push.close();
+    result?;
+    closed.map(|_| ()).map_err(PipelineError::Rtmp)
+}
+
+/// Sends the next encoded frame, if one is ready within 10 ms, straight
+/// from the encoder's memory; otherwise serves the connection.
+fn send_video(
+    push: &mut RtmpPush<'_>,
+    venc: &mut Venc,
+    packager: &mut AvcPackager,
+    waiting_for_keyframe: &mut bool,
+    epoch_us: u64,
+    counters: &Counters,
+) -> Result<(), PipelineError> {
+    let Some(stream) = venc.stream(Some(Duration::from_millis(10)))? else {
+        push.service()?;
+        return Ok(());
+    };
+    // The first frame sent must be a keyframe, with its configuration.
+    if *waiting_for_keyframe && !stream.is_keyframe() {
+        counters.dropped.fetch_add(1, Ordering::Relaxed);
+        drop(stream);
+        return Ok(venc.request_idr()?);
+    }
+    *waiting_for_keyframe = false;
+    let ts = rtmp_ms(stream.pts_us(), epoch_us);
+    let Ok((config, frame)) = packager.package_parts::<16>(stream.packs().map(|p| p.data), 0) else {
+        // A frame the packager cannot read is skipped, and counted.
+        counters.dropped.fetch_add(1, Ordering::Relaxed);
+        return Ok(());
+    };
+    if let Some(seq) = config {
+        push.send(9, ts, &[seq])?;
+    }
+    let mut slots: [&[u8]; 33] = [&[]; 33];
+    if let Some(parts) = frame.parts(&mut slots) {
+        push.send(9, ts, parts)?;
+        counters.video_frames.fetch_add(1, Ordering::Relaxed);
+        counters.video_bytes.fetch_add(frame.len() as u64, Ordering::Relaxed);
+    }
+    // ReleaseStream, now that the frame is on the socket.
+    drop(stream);
+    Ok(())
+}
+
+fn stream_loop(
+    push: &mut RtmpPush<'_>,
+    venc: &mut Venc,
+    audio_rx: &Receiver<AudioMessage>,
+    epoch_us: u64,
+    stop: &AtomicBool,
+    counters: &Counters,
+) -> Result<(), PipelineError> {
+    let mut packager = AvcPackager::new();
+    let mut audio_config: Option<AacConfig> = None;
+    let mut waiting_for_keyframe = true;
+    while !stop.load(Ordering::Relaxed) {
+        send_video(push, venc, &mut packager, &mut waiting_for_keyframe, epoch_us, counters)?;
+        counters.queued.store(u64::from(venc.queued().unwrap_or(0)), Ordering::Relaxed);
+        while let Ok(a) = audio_rx.try_recv() {
+            if audio_config != Some(a.config) {
+                push.send(8, a.timestamp, &[&a.config.sequence_header()])?;
+                audio_config = Some(a.config);
+            }
+            push.send(8, a.timestamp, &[&RAW_HEADER, &a.data])?;
+            counters.audio_frames.fetch_add(1, Ordering::Relaxed);
+            counters.audio_bytes.fetch_add(a.data.len() as u64 + 2, Ordering::Relaxed);
+        }
+    }
+    Ok(())
+}
