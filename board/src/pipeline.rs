@@ -489,7 +489,10 @@ fn network(
     ready: std::sync::mpsc::SyncSender<Result<(), PipelineError>>,
 ) -> Result<(), PipelineError> {
     let mut bufs = PushBuffers::new();
-    let mut push = match RtmpPush::connect(&url, &mut bufs, PushOptions::default()) {
+    // A small send buffer: when the network is slow, frames wait (and are
+    // dropped) in the encoder's queue, not seconds deep in the kernel.
+    let opts = PushOptions { send_buffer: Some(128 * 1024), ..PushOptions::default() };
+    let mut push = match RtmpPush::connect(&url, &mut bufs, opts) {
         Ok(p) => p,
         Err(e) => {
             let _ = ready.send(Err(PipelineError::Rtmp(e)));

@@ -46,11 +46,16 @@ pub struct PushOptions {
     /// TCP connect timeout, the time allowed from connect to publish start,
     /// and how long a write may stall before the server counts as gone.
     pub timeout: Duration,
+    /// The socket's send buffer (`SO_SNDBUF`), or the kernel's default. A
+    /// small one keeps a live stream's latency low: frames the network
+    /// cannot take wait in the encoder's queue, where they can be dropped,
+    /// instead of in the kernel.
+    pub send_buffer: Option<usize>,
 }
 
 impl Default for PushOptions {
     fn default() -> Self {
-        PushOptions { chunk_size: 4096, timeout: Duration::from_secs(10) }
+        PushOptions { chunk_size: 4096, timeout: Duration::from_secs(10), send_buffer: None }
     }
 }
 
@@ -97,6 +102,10 @@ impl<'b> RtmpPush<'b> {
             ));
         }
         let stream = connect_tcp(&parsed, opts.timeout).map_err(|(step, e)| err(step, RtmpErrorKind::Io(e)))?;
+        if let Some(size) = opts.send_buffer {
+            rustix::net::sockopt::set_socket_send_buffer_size(&stream, size)
+                .map_err(|e| err("connect", RtmpErrorKind::Io(e.into())))?;
+        }
 
         let PushBuffers { recv, reassembly, tc_url } = bufs;
         let tc = parsed.write_tc_url(tc_url).map_err(|_| {
