@@ -213,7 +213,7 @@ fn bitrate_changes_at_run_time_and_idr_comes_on_request() {
     let mut cfg = VencConfig::h264(320, 240, 30, 3_000_000);
     cfg.gop = 10_000;
     let mut venc = Venc::create(&sys, cfg).unwrap();
-    let mut sizes = |venc: &mut Venc, n: usize| -> (usize, Vec<bool>) {
+    let sizes = |venc: &mut Venc, n: usize| -> (usize, Vec<bool>) {
         let (mut bytes, mut keys) = (0, Vec::new());
         for _ in 0..n {
             feed(&cam, venc, 1);
