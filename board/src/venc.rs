@@ -73,7 +73,7 @@ impl VencConfig {
         v.u32PicHeight = self.height;
         v.u32BufSize = (self.width * self.height * 3 / 2).max(1 << 20);
         v.u32Profile = 0;
-        v.bByFrame = 1;
+        v.bByFrame = true;
         let kbps = self.bitrate.div_ceil(1000).max(1);
         let rc = &mut a.stRcAttr;
         rc.enRcMode = match (self.codec, self.rate_control) {
@@ -298,7 +298,7 @@ impl VencInput {
     /// Makes the next frame an IDR (for a player that just joined).
     pub fn request_idr(&self) -> Result<(), MpiError> {
         // SAFETY: plain call on a live channel.
-        check("CVI_VENC_RequestIDR", unsafe { ffi::CVI_VENC_RequestIDR(self.channel.chn, 1) })
+        check("CVI_VENC_RequestIDR", unsafe { ffi::CVI_VENC_RequestIDR(self.channel.chn, true) })
     }
 }
 
@@ -354,7 +354,7 @@ impl<'s> Stream<'s> {
             };
             // SAFETY: reading the H.264 member of a union of enums of the same size.
             let nal_type = unsafe { p.DataType.enH264EType } as u32;
-            Pack { data, nal_type, pts_us: p.u64PTS, frame_end: p.bFrameEnd != 0 }
+            Pack { data, nal_type, pts_us: p.u64PTS, frame_end: p.bFrameEnd }
         })
     }
 

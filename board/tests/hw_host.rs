@@ -229,7 +229,7 @@ fn bitrate_changes_at_run_time_and_idr_comes_on_request() {
     assert_eq!(venc.config().bitrate, 150_000);
     let _ = sizes(&mut venc, 20); // rate control settles
     let (low, keys) = sizes(&mut venc, 40);
-    assert!(keys.iter().all(|k| !k));
+    assert!(keys.iter().all(|k| !k), "{keys:?}");
     assert!(high > 3 * low, "{high} bytes at 3 Mbit/s, {low} at 150 kbit/s");
     venc.request_idr().unwrap();
     let (_, keys) = sizes(&mut venc, 2);

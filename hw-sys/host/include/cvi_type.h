@@ -7,6 +7,7 @@
 #ifndef HWSYS_HOST_CVI_TYPE_H
 #define HWSYS_HOST_CVI_TYPE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef unsigned char CVI_UCHAR;
@@ -21,7 +22,7 @@ typedef uint64_t CVI_U64;
 typedef int64_t CVI_S64;
 typedef float CVI_FLOAT;
 typedef void CVI_VOID;
-typedef unsigned char CVI_BOOL;
+typedef bool CVI_BOOL; /* C's bool, as in the vendor's user-space cvi_type.h */
 
 #define CVI_TRUE 1
 #define CVI_FALSE 0

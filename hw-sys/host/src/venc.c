@@ -128,6 +128,7 @@ CVI_S32 CVI_VENC_CreateChn(VENC_CHN VeChn, const VENC_CHN_ATTR_S *pstAttr)
 	p.fMaxFrameRate = fps_of(pstAttr);
 	p.uiIntraPeriod = pstAttr->stRcAttr.stH264Cbr.u32Gop;
 	p.bEnableFrameSkip = false; /* a camera's frames are all kept */
+	p.bEnableSceneChangeDetect = false; /* IDRs follow the GOP, as on the board */
 	p.iMultipleThreadIdc = 1;
 	p.eSpsPpsIdStrategy = CONSTANT_ID;
 	p.iEntropyCodingModeFlag = 0;
