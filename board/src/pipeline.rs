@@ -534,23 +534,70 @@ fn send_video(
     }
     *waiting_for_keyframe = false;
     let ts = rtmp_ms(stream.pts_us(), epoch_us);
-    let Ok((config, frame)) = packager.package_parts::<16>(stream.packs().map(|p| p.data), 0) else {
+    match send_stream(push, &stream, packager, ts) {
+        Ok(bytes) => {
+            counters.video_frames.fetch_add(1, Ordering::Relaxed);
+            counters.video_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+        }
         // A frame the packager cannot read is skipped, and counted.
-        counters.dropped.fetch_add(1, Ordering::Relaxed);
-        return Ok(());
-    };
-    if let Some(seq) = config {
-        push.send(9, ts, &[seq])?;
-    }
-    let mut slots: [&[u8]; 33] = [&[]; 33];
-    if let Some(parts) = frame.parts(&mut slots) {
-        push.send(9, ts, parts)?;
-        counters.video_frames.fetch_add(1, Ordering::Relaxed);
-        counters.video_bytes.fetch_add(frame.len() as u64, Ordering::Relaxed);
+        Err(SendStreamError::Avc(_)) => {
+            counters.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(SendStreamError::Rtmp(e)) => return Err(e.into()),
     }
     // ReleaseStream, now that the frame is on the socket.
     drop(stream);
     Ok(())
+}
+
+/// Why [`send_stream`] failed.
+#[derive(Debug)]
+pub enum SendStreamError {
+    /// The encoder's output is not H.264 the packager can read.
+    Avc(rtmp_core::flv::avc::AvcError),
+    /// The connection failed.
+    Rtmp(RtmpError),
+}
+
+impl fmt::Display for SendStreamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendStreamError::Avc(e) => write!(f, "{e}"),
+            SendStreamError::Rtmp(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for SendStreamError {}
+
+/// Sends one encoded H.264 frame at `timestamp` ms, its sequence header
+/// first when new: the NAL units go to the socket with `writev` from the
+/// encoder's memory, with 5 + 4-per-NAL header bytes and the chunk headers
+/// beside them. Returns the tag body's size. Release the stream after this.
+pub fn send_stream(
+    push: &mut RtmpPush<'_>,
+    stream: &crate::venc::Stream<'_>,
+    packager: &mut AvcPackager,
+    timestamp: u32,
+) -> Result<usize, SendStreamError> {
+    // The SDK hands out one NAL unit per pack (SPS, PPS and slices apart,
+    // each typed): only the start codes are read, and the slice data is
+    // first touched by the kernel's writev. Packs without a start code are
+    // scanned instead.
+    let packaged = if stream.packs().all(|p| p.nal_unit().is_some()) {
+        packager.package_nal_units::<16>(stream.packs().filter_map(|p| p.nal_unit()), 0)
+    } else {
+        packager.package_parts::<16>(stream.packs().map(|p| p.data), 0)
+    };
+    let (config, frame) = packaged.map_err(SendStreamError::Avc)?;
+    if let Some(seq) = config {
+        push.send(9, timestamp, &[seq]).map_err(SendStreamError::Rtmp)?;
+    }
+    let mut slots: [&[u8]; 33] = [&[]; 33];
+    let parts =
+        frame.parts(&mut slots).ok_or(SendStreamError::Avc(rtmp_core::flv::avc::AvcError::TooManyNalUnits(16)))?;
+    push.send(9, timestamp, parts).map_err(SendStreamError::Rtmp)?;
+    Ok(frame.len())
 }
 
 fn stream_loop(

@@ -338,6 +338,18 @@ pub struct Pack<'s> {
     pub frame_end: bool,
 }
 
+impl<'s> Pack<'s> {
+    /// The NAL unit without its start code, found from the first four
+    /// bytes only (the rest of the pack is not read). `None` when the pack
+    /// does not start with a start code.
+    pub fn nal_unit(&self) -> Option<&'s [u8]> {
+        match self.data {
+            [0, 0, 0, 1, rest @ ..] | [0, 0, 1, rest @ ..] => Some(rest),
+            _ => None,
+        }
+    }
+}
+
 impl<'s> Stream<'s> {
     /// The packs, in order.
     pub fn packs(&self) -> impl Iterator<Item = Pack<'_>> + '_ {

@@ -108,7 +108,9 @@ fn frames_reach_the_gather_list_from_encoder_memory() {
         let stream = venc.stream(Some(Duration::from_secs(1))).unwrap().unwrap();
         let ranges: Vec<std::ops::Range<usize>> =
             stream.packs().map(|p| p.data.as_ptr() as usize..p.data.as_ptr() as usize + p.data.len()).collect();
-        let (_config, frame) = packager.package_parts::<16>(stream.packs().map(|p| p.data), 0).unwrap();
+        // As the pipeline does: one NAL unit per pack, start codes stripped.
+        let (_config, frame) =
+            packager.package_nal_units::<16>(stream.packs().filter_map(|p| p.nal_unit()), 0).unwrap();
         let mut slots: [&[u8]; 33] = [&[]; 33];
         let parts = frame.parts(&mut slots).unwrap();
         let msg = publisher.send_video(RtmpTimestamp(0), parts).unwrap();
@@ -129,6 +131,7 @@ fn frames_reach_the_gather_list_from_encoder_memory() {
         let slice_bytes: usize = ranges.iter().map(|r| r.len()).sum();
         // All NAL bytes but the start codes (and SPS/PPS, sent in the sequence header).
         assert!(bytes_from_packs + 4 * ranges.len() >= slice_bytes - 64, "{bytes_from_packs} of {slice_bytes}");
+        assert!(bytes_from_packs > 1000, "the slice data ({bytes_from_packs} bytes) comes from the packs");
     }
 }
 

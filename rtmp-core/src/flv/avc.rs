@@ -56,9 +56,24 @@ impl<'a> AnnexB<'a> {
 }
 
 /// Finds the next `00 00 01`: returns where it starts and where the NAL after it begins.
+///
+/// Slice data is mostly non-zero: eight bytes at a time are tested for a
+/// zero byte (a start code needs one) and skipped when they hold none.
 fn find_start_code(data: &[u8]) -> Option<(usize, usize)> {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut i = 0;
     while i + 3 <= data.len() {
+        if let Some(word) = data.get(i..i + 8) {
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(word);
+            let w = u64::from_le_bytes(bytes);
+            if w.wrapping_sub(LOW) & !w & HIGH == 0 {
+                // No zero byte in data[i..i + 8]: no start code begins there.
+                i += 8;
+                continue;
+            }
+        }
         if data[i + 2] > 1 {
             i += 3;
         } else if data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1 {
@@ -437,10 +452,23 @@ impl AvcPackager {
         pieces: impl IntoIterator<Item = &'a [u8]>,
         composition_ms: i32,
     ) -> Result<(Option<&[u8]>, AvcFrame<'a, N>), AvcError> {
+        self.package_nal_units(pieces.into_iter().flat_map(AnnexB::new), composition_ms)
+    }
+
+    /// Like [`package`](Self::package), for NAL units already delimited
+    /// (no start codes), such as a hardware encoder's one-NAL packs with
+    /// their start code stripped: their bytes are not even read, so the
+    /// encoder's memory is first touched by the kernel's `writev`.
+    #[allow(clippy::type_complexity)]
+    pub fn package_nal_units<'a, const N: usize>(
+        &mut self,
+        nal_units: impl IntoIterator<Item = &'a [u8]>,
+        composition_ms: i32,
+    ) -> Result<(Option<&[u8]>, AvcFrame<'a, N>), AvcError> {
         let mut frame = AvcFrame { header: [0; 5], lengths: [[0; 4]; N], nals: [&[]; N], count: 0, keyframe: false };
         let (mut sps, mut pps): (Option<&[u8]>, Option<&[u8]>) = (None, None);
         let mut total = 5usize;
-        for nal in pieces.into_iter().flat_map(AnnexB::new) {
+        for nal in nal_units.into_iter().filter(|n| !n.is_empty()) {
             match nal_type(nal) {
                 nal::SPS => sps = Some(nal),
                 nal::PPS => pps = Some(nal),
