@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the project. On a fresh Debian machine it first installs
-# what the tests need: nginx with the RTMP module, ffmpeg, the bare-metal Rust
-# targets, and cargo-fuzz (run with the machine's nightly toolchain).
+# what the tests need: nginx with the RTMP module, ffmpeg, libclang (bindgen),
+# OpenH264 (the host SDK's encoder), the riscv64 cross compilers and
+# qemu-user, the bare-metal and riscv64 Rust targets, and cargo-fuzz (run
+# with the machine's nightly toolchain).
 #
 #   scripts/test.sh            everything
 #   FUZZ_SECONDS=60 scripts/test.sh   longer fuzz smoke (default 20 s a target)
@@ -17,7 +19,8 @@ ok() { passed=$((passed + 1)); }
 step "prerequisites"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-apt_packages=(nginx-light libnginx-mod-rtmp ffmpeg python3 time)
+apt_packages=(nginx-light libnginx-mod-rtmp ffmpeg python3 time libclang-dev libopenh264-dev
+    gcc-riscv64-linux-gnu g++-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,7 +32,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # Debian starts nginx on port 80 when it is installed; the tests run their own.
 $sudo systemctl stop nginx 2>/dev/null || true
-rustup target add thumbv7em-none-eabihf riscv32imac-unknown-none-elf
+rustup target add thumbv7em-none-eabihf riscv32imac-unknown-none-elf riscv64gc-unknown-linux-gnu
 if ! cargo fuzz --version > /dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
@@ -42,7 +45,7 @@ step "clippy (warnings denied)"
 cargo clippy --all-targets --locked -- -D warnings
 ok
 step "docs build without warnings (broken links, missing docs)"
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked -p rtmp-core -p board --features rtmp-core/embedded-io
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked -p rtmp-core -p hw-sys -p board --features rtmp-core/embedded-io
 ok
 step "rtmp-core builds for bare metal, no_std and no alloc"
 for target in thumbv7em-none-eabihf riscv32imac-unknown-none-elf; do
@@ -73,6 +76,15 @@ RTMP_PEER_CAPTURES="$captures" cargo test -p rtmp-core --locked --test peer_capt
 ok
 step "rtmp-push, rtmp-serve, rtmp-pull against nginx-rtmp and ffmpeg"
 cargo test -p board --locked --test push_nginx --test blocking_nginx --test serve_peers -- --ignored
+ok
+step "rtmp-push camera (host SDK camera, OpenH264, AAC) against nginx-rtmp and its embedded server"
+cargo test -p board --locked --test camera_peers -- --ignored --test-threads 1
+ok
+step "riscv64 (SG2002 / CV181x) cross build; tests under qemu-riscv64"
+OPENH264_DIR=$(scripts/build-openh264.sh riscv64gc-unknown-linux-gnu)
+export OPENH264_DIR
+cargo test --locked --target riscv64gc-unknown-linux-gnu -p rtmp-core -p hw-sys -p board --lib --tests
+unset OPENH264_DIR
 ok
 step "push benchmark against ffmpeg (CPU time, peak RSS)"
 benches/push_vs_ffmpeg.sh

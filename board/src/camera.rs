@@ -91,7 +91,8 @@ impl Camera {
         Ok(cam)
     }
 
-    /// 640x480 at 30 fps, on the shared media system.
+    /// `width` x `height` at `fps`, on the shared media system (MaixPy's
+    /// `camera.Camera(width, height)`).
     pub fn new(width: u32, height: u32, fps: u32) -> Result<Camera, MpiError> {
         Camera::open(&Sys::get()?, CameraConfig { width, height, fps, ..CameraConfig::default() })
     }

@@ -8,9 +8,15 @@
 //!   received frames (the capture API).
 //! * [`serve`]: [`serve::RtmpServer`], publishers and players in one poll
 //!   loop, with optional FLV recording.
+//! * The hardware, over `hw-sys` (vendor SDK or host SDK): [`sys`] (media
+//!   system, VB pools, the SDK's error codes), [`camera`] (VI + ISP),
+//!   [`venc`] (the encoder; a stream's packs borrow it until release),
+//!   [`audio`] (microphone and AAC).
+//! * [`pipeline`]: [`pipeline::Rtmp`], camera (and microphone) to an RTMP
+//!   server, shaped like MaixPy's `Rtmp`.
 //!
 //! The programs `rtmp-push`, `rtmp-pull` and `rtmp-serve` (`src/bin/`) are
-//! thin command lines around them.
+//! thin command lines around them; `rtmp-push camera` streams the camera.
 
 pub mod audio;
 pub mod camera;

@@ -306,7 +306,7 @@ impl VencInput {
 /// (`CVI_VENC_ReleaseStream`). Its packs borrow it, so pack memory cannot
 /// be used after the release:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0505
 /// # fn f(venc: &mut board::venc::Venc) {
 /// let stream = venc.stream(None).unwrap().unwrap();
 /// let data = stream.packs().next().unwrap().data;
