@@ -170,7 +170,10 @@ impl VbPool {
     pub fn block(&self) -> Option<VbBlock<'_>> {
         // SAFETY: the pool exists while `self` does.
         let handle = unsafe { ffi::CVI_VB_GetBlock(self.id, self.block_size) };
-        if handle == ffi::VB_INVALID_HANDLE as ffi::VB_BLK {
+        // `VB_INVALID_HANDLE` is `(-1U)`, widened to the 64-bit `VB_BLK`:
+        // 0xFFFF_FFFF (bindgen types the macro as `i32`, so it is rebuilt
+        // here; all ones is refused too).
+        if handle == ffi::VB_BLK::from(u32::MAX) || handle == ffi::VB_BLK::MAX {
             return None;
         }
         // SAFETY: `handle` is a block of this pool.

@@ -10,6 +10,7 @@ use rtmp_core::flv::avc::AvcPackager;
 use rtmp_core::handshake::RANDOM_LEN;
 use rtmp_core::session::{Event, Publisher, PublisherConfig, Server, ServerConfig, ServerEvent};
 use rtmp_core::time::{Instant, RtmpTimestamp};
+use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -346,4 +347,25 @@ fn a_stalled_network_never_blocks_the_camera() {
     assert!(s.dropped_frames >= u64::from(fps), "frames were dropped while the network stalled: {s:?}");
     assert!(s.video_frames >= u64::from(fps), "and sent when it came back: {s:?}");
     assert!(media >= s.video_frames, "the server got {media} media messages, {} video frames sent", s.video_frames);
+}
+
+#[test]
+fn vb_pool_blocks_are_physical_memory_reached_by_mapping() {
+    let sys = Sys::get().unwrap();
+    let pool = board::sys::VbPool::new(&sys, 64 * 1024, 3).unwrap();
+    let mut blocks: Vec<_> = (0..3).map(|_| pool.block().expect("three blocks")).collect();
+    assert!(pool.block().is_none(), "the pool holds three");
+    let phys: HashSet<u64> = blocks.iter().map(|b| b.phys()).collect();
+    assert_eq!(phys.len(), 3);
+    for (i, b) in blocks.iter_mut().enumerate() {
+        let mut m = b.map().unwrap();
+        assert!(m.as_slice().iter().all(|&v| v == 0), "fresh blocks read as zero");
+        m.as_mut_slice()[..4].copy_from_slice(&[i as u8; 4]);
+    }
+    // A second mapping of the same block sees what the first wrote.
+    let again = blocks[2].map().unwrap();
+    assert_eq!(&again.as_slice()[..4], &[2; 4]);
+    drop(again);
+    blocks.pop();
+    assert!(pool.block().is_some(), "a released block comes back");
 }
