@@ -369,3 +369,27 @@ fn vb_pool_blocks_are_physical_memory_reached_by_mapping() {
     blocks.pop();
     assert!(pool.block().is_some(), "a released block comes back");
 }
+
+#[test]
+fn microphone_frames_encode_to_aac() {
+    use board::audio::{AacEncoder, AudioConfig, AudioIn};
+    let sys = Sys::get().unwrap();
+    let mut ai = AudioIn::open(&sys, AudioConfig::default()).unwrap();
+    let mut enc = AacEncoder::new(48_000, 1, 64_000).unwrap();
+    let (mut stamps, mut aac) = (Vec::new(), Vec::new());
+    for _ in 0..12 {
+        let f = ai.read(Some(Duration::from_secs(1))).unwrap().unwrap();
+        assert_eq!(f.samples().len(), 1024);
+        assert!(f.samples().iter().any(|&s| s.abs() > 1000), "a tone, not silence");
+        stamps.push(f.timestamp_us());
+        enc.encode(f.samples(), |cfg, raw| aac.push((cfg, raw.len()))).unwrap();
+    }
+    // Frames come in real time: 1024 samples at 48 kHz apart.
+    for w in stamps.windows(2) {
+        assert!((21_333..=21_334).contains(&(w[1] - w[0])), "{stamps:?}");
+    }
+    assert!(aac.len() >= 8, "{} AAC frames from 12 inputs (the encoder holds a few back)", aac.len());
+    let cfg = aac[0].0;
+    assert_eq!((cfg.object_type, cfg.sample_rate(), cfg.channels), (2, 48_000, 1));
+    assert!(aac.iter().all(|&(_, n)| n > 0 && n < 1024));
+}
