@@ -1,11 +1,12 @@
 //! What the connections share: the error type, socket helpers, C1/S1 randomness.
 
 use rtmp_core::handshake::RANDOM_LEN;
-use rtmp_core::session::{CloseReason, SendError};
+use rtmp_core::session::{CloseReason, InputError, SendError};
+use rtmp_core::time::Instant as CoreInstant;
 use rtmp_core::url::RtmpUrl;
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use std::fmt;
-use std::io;
+use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
@@ -127,4 +128,177 @@ pub(crate) fn random_bytes() -> [u8; RANDOM_LEN] {
         chunk.copy_from_slice(&v[..chunk.len()]);
     }
     out
+}
+
+/// What a client connection needs of its sans-IO session
+/// ([`Publisher`](rtmp_core::session::Publisher) or [`Player`](rtmp_core::session::Player)).
+pub(crate) trait ClientSession {
+    fn handle_input(&mut self, now: CoreInstant, input: &[u8]) -> Result<usize, InputError>;
+    fn handle_peer_closed(&mut self);
+    fn poll_transmit(&self) -> Option<&[u8]>;
+    fn transmitted(&mut self, n: usize);
+}
+
+macro_rules! client_session {
+    ($t:ty) => {
+        impl ClientSession for $t {
+            fn handle_input(&mut self, now: CoreInstant, input: &[u8]) -> Result<usize, InputError> {
+                <$t>::handle_input(self, now, input)
+            }
+            fn handle_peer_closed(&mut self) {
+                <$t>::handle_peer_closed(self)
+            }
+            fn poll_transmit(&self) -> Option<&[u8]> {
+                <$t>::poll_transmit(self)
+            }
+            fn transmitted(&mut self, n: usize) {
+                <$t>::transmitted(self, n)
+            }
+        }
+    };
+}
+client_session!(rtmp_core::session::Publisher<'_>);
+client_session!(rtmp_core::session::Player<'_>);
+
+/// A client's socket and receive buffer: reading into the buffer, feeding
+/// the session, writing its control bytes, and naming the server and step
+/// in every error. Shared by [`RtmpPush`](crate::push::RtmpPush) and
+/// [`RtmpPull`](crate::pull::RtmpPull).
+pub(crate) struct Connection<'b> {
+    pub(crate) stream: TcpStream,
+    recv: &'b mut [u8],
+    recv_len: usize,
+    epoch: Instant,
+    server: String,
+    /// How long a write may stall before the server counts as gone.
+    stall: Duration,
+    pub(crate) bytes_sent: u64,
+    pub(crate) bytes_received: u64,
+    /// When bytes last arrived.
+    pub(crate) last_data: Instant,
+}
+
+impl<'b> Connection<'b> {
+    pub(crate) fn new(stream: TcpStream, recv: &'b mut [u8], server: String, stall: Duration) -> Self {
+        let now = Instant::now();
+        Connection {
+            stream,
+            recv,
+            recv_len: 0,
+            epoch: now,
+            server,
+            stall,
+            bytes_sent: 0,
+            bytes_received: 0,
+            last_data: now,
+        }
+    }
+
+    pub(crate) fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// The sessions' clock: microseconds since the connection began.
+    pub(crate) fn now(&self) -> CoreInstant {
+        CoreInstant::from_micros(self.epoch.elapsed().as_micros() as u64)
+    }
+
+    /// A session deadline on the wall clock.
+    pub(crate) fn deadline(&self, t: CoreInstant) -> Instant {
+        self.epoch + Duration::from_micros(t.as_micros())
+    }
+
+    pub(crate) fn error(&self, step: &'static str, kind: RtmpErrorKind) -> RtmpError {
+        RtmpError { server: self.server.clone(), step, kind }
+    }
+
+    /// Waits until `until` for data (not at all when `None`), then reads
+    /// what is there into the buffer; end of stream goes to the session.
+    /// Returns the bytes read.
+    pub(crate) fn read(
+        &mut self,
+        session: &mut impl ClientSession,
+        step: &'static str,
+        until: Option<Instant>,
+    ) -> Result<usize, RtmpError> {
+        if let Some(t) = until {
+            // Timing out here is normal: the caller checks its own deadlines.
+            let timeout = t.saturating_duration_since(Instant::now());
+            wait(&self.stream, PollFlags::IN, Some(timeout)).map_err(|e| self.error(step, RtmpErrorKind::Io(e)))?;
+        }
+        let mut got = 0;
+        // A full buffer means the session waits on its own output (it
+        // consumes whole chunk headers and streams payload).
+        while self.recv_len < self.recv.len() {
+            match self.stream.read(&mut self.recv[self.recv_len..]) {
+                Ok(0) => {
+                    session.handle_peer_closed();
+                    break;
+                }
+                Ok(n) => {
+                    self.recv_len += n;
+                    got += n;
+                    self.bytes_received += n as u64;
+                    self.last_data = Instant::now();
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.error(step, RtmpErrorKind::Io(e))),
+            }
+        }
+        Ok(got)
+    }
+
+    /// Offers the retained input to the session; returns what it took. An
+    /// input error closes the session, which reports it as its close event.
+    pub(crate) fn feed(&mut self, session: &mut impl ClientSession) -> usize {
+        if self.recv_len == 0 {
+            return 0;
+        }
+        let now = self.now();
+        let n = session.handle_input(now, &self.recv[..self.recv_len]).unwrap_or_default();
+        self.recv.copy_within(n..self.recv_len, 0);
+        self.recv_len -= n;
+        n
+    }
+
+    /// Writes all the session's queued control bytes, waiting (up to the
+    /// stall timeout) when the socket is full. With `feed`, retained input
+    /// is offered again after each write (a session may wait for its own
+    /// output before it takes more).
+    pub(crate) fn flush(
+        &mut self,
+        session: &mut impl ClientSession,
+        step: &'static str,
+        feed: bool,
+    ) -> Result<(), RtmpError> {
+        while let Some(bytes) = session.poll_transmit() {
+            match self.stream.write(bytes) {
+                Ok(n) => {
+                    self.bytes_sent += n as u64;
+                    session.transmitted(n);
+                    if feed {
+                        self.feed(session);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait_writable(step, PollFlags::OUT)?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.error(step, RtmpErrorKind::Io(e))),
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for the socket to be ready for `flags`; a server that reads
+    /// nothing for the stall timeout counts as gone.
+    pub(crate) fn wait_writable(&mut self, step: &'static str, flags: PollFlags) -> Result<(), RtmpError> {
+        match wait(&self.stream, flags, Some(self.stall)) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(self.error(
+                step,
+                RtmpErrorKind::Io(io::Error::new(io::ErrorKind::TimedOut, "server stopped reading (send buffer full)")),
+            )),
+            Err(e) => Err(self.error(step, RtmpErrorKind::Io(e))),
+        }
+    }
 }

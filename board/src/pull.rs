@@ -14,14 +14,12 @@
 //! # Ok::<(), board::RtmpError>(())
 //! ```
 
-use crate::net::{connect_tcp, random_bytes, wait, RtmpError, RtmpErrorKind};
+use crate::net::{connect_tcp, random_bytes, Connection, RtmpError, RtmpErrorKind};
 use rtmp_core::flv::media::CodecConfig;
 use rtmp_core::session::{Player, PlayerConfig, PlayerEvent};
 use rtmp_core::time::Instant as CoreInstant;
 use rtmp_core::url::RtmpUrl;
-use rustix::event::PollFlags;
-use std::io::{self, Read, Write};
-use std::net::TcpStream;
+use std::io;
 use std::time::{Duration, Instant};
 
 /// Buffers a connection borrows; keep them alive as long as the connection.
@@ -114,17 +112,12 @@ pub struct OwnedFrame {
 /// A playing connection. [`next_frame`](Self::next_frame) hands out frames
 /// without copying them; [`into_frames`](Self::into_frames) is an owning iterator.
 pub struct RtmpPull<'b> {
-    stream: TcpStream,
+    conn: Connection<'b>,
     session: Player<'b>,
-    recv: &'b mut [u8],
-    recv_len: usize,
-    epoch: Instant,
-    server: String,
-    stall: Duration,
-    last_data: Instant,
+    /// How long the stream may go without data.
+    silence: Duration,
     ended: bool,
     config: Option<CodecConfig>,
-    bytes_received: u64,
 }
 
 impl<'b> RtmpPull<'b> {
@@ -152,39 +145,24 @@ impl<'b> RtmpPull<'b> {
         cfg.setup_timeout = opts.timeout;
         cfg.buffer_ms = opts.buffer_ms;
         let session = Player::new(cfg, reassembly, CoreInstant::ZERO, &random_bytes());
-        let mut pull = RtmpPull {
-            stream,
-            session,
-            recv,
-            recv_len: 0,
-            epoch: Instant::now(),
-            server,
-            stall: opts.timeout,
-            last_data: Instant::now(),
-            ended: false,
-            config: None,
-            bytes_received: 0,
-        };
+        let conn = Connection::new(stream, recv, server, opts.timeout);
+        let mut pull = RtmpPull { conn, session, silence: opts.timeout, ended: false, config: None };
         pull.wait_for_play()?;
         Ok(pull)
     }
 
     /// `host:port` of the server.
     pub fn server(&self) -> &str {
-        &self.server
+        self.conn.server()
     }
 
     /// Bytes read from the socket so far.
     pub fn bytes_received(&self) -> u64 {
-        self.bytes_received
-    }
-
-    fn now(&self) -> CoreInstant {
-        CoreInstant::from_micros(self.epoch.elapsed().as_micros() as u64)
+        self.conn.bytes_received
     }
 
     fn error(&self, step: &'static str, kind: RtmpErrorKind) -> RtmpError {
-        RtmpError { server: self.server.clone(), step, kind }
+        self.conn.error(step, kind)
     }
 
     fn wait_for_play(&mut self) -> Result<(), RtmpError> {
@@ -197,72 +175,19 @@ impl<'b> RtmpPull<'b> {
                     _ => {}
                 }
             }
-            if !self.feed()? {
-                let deadline = self.session.poll_timeout().map(|t| self.epoch + Duration::from_micros(t.as_micros()));
-                self.read_socket("play", deadline)?;
-                let now = self.now();
+            if self.conn.feed(&mut self.session) == 0 {
+                let deadline = self.session.poll_timeout().map(|t| self.conn.deadline(t));
+                self.conn.read(&mut self.session, "play", deadline)?;
+                let now = self.conn.now();
                 self.session.handle_timeout(now);
             }
         }
     }
 
-    /// Offers retained input to the session; true if it took any.
-    fn feed(&mut self) -> Result<bool, RtmpError> {
-        if self.recv_len == 0 {
-            return Ok(false);
-        }
-        let now = self.now();
-        // An error closes the session and comes back as PlayerEvent::Closed.
-        let n = self.session.handle_input(now, &self.recv[..self.recv_len]).unwrap_or_default();
-        self.recv.copy_within(n..self.recv_len, 0);
-        self.recv_len -= n;
-        Ok(n > 0)
-    }
-
-    /// Waits for data until `until`, then reads what is there.
-    fn read_socket(&mut self, step: &'static str, until: Option<Instant>) -> Result<(), RtmpError> {
-        if let Some(t) = until {
-            let timeout = t.saturating_duration_since(Instant::now());
-            wait(&self.stream, PollFlags::IN, Some(timeout)).map_err(|e| self.error(step, RtmpErrorKind::Io(e)))?;
-        }
-        while self.recv_len < self.recv.len() {
-            match self.stream.read(&mut self.recv[self.recv_len..]) {
-                Ok(0) => {
-                    self.session.handle_peer_closed();
-                    break;
-                }
-                Ok(n) => {
-                    self.recv_len += n;
-                    self.bytes_received += n as u64;
-                    self.last_data = Instant::now();
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(self.error(step, RtmpErrorKind::Io(e))),
-            }
-        }
-        Ok(())
-    }
-
+    /// Writes queued control bytes. Input is not fed meanwhile: the player
+    /// stops on each media message, whose event must be polled first.
     fn flush_control(&mut self, step: &'static str) -> Result<(), RtmpError> {
-        while let Some(bytes) = self.session.poll_transmit() {
-            match self.stream.write(bytes) {
-                Ok(n) => self.session.transmitted(n),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    match wait(&self.stream, PollFlags::OUT, Some(self.stall)) {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            let e = io::Error::new(io::ErrorKind::TimedOut, "server stopped reading");
-                            return Err(self.error(step, RtmpErrorKind::Io(e)));
-                        }
-                        Err(e) => return Err(self.error(step, RtmpErrorKind::Io(e))),
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(self.error(step, RtmpErrorKind::Io(e))),
-            }
-        }
-        Ok(())
+        self.conn.flush(&mut self.session, step, false)
     }
 
     /// The next frame, or `None` once the publisher has stopped (Stream EOF
@@ -273,7 +198,7 @@ impl<'b> RtmpPull<'b> {
             if self.ended {
                 return Ok(None);
             }
-            let took = self.feed()?;
+            let took = self.conn.feed(&mut self.session) > 0;
             self.flush_control("play")?;
             let mut media = false;
             while let Some(e) = self.session.poll_event() {
@@ -291,15 +216,15 @@ impl<'b> RtmpPull<'b> {
                 break;
             }
             if !took && !self.ended {
-                let until = self.last_data + self.stall;
+                let until = self.conn.last_data + self.silence;
                 if Instant::now() >= until {
                     let e = io::Error::new(
                         io::ErrorKind::TimedOut,
-                        format!("no data for {:.1} s", self.stall.as_secs_f64()),
+                        format!("no data for {:.1} s", self.silence.as_secs_f64()),
                     );
                     return Err(self.error("play", RtmpErrorKind::Io(e)));
                 }
-                self.read_socket("play", Some(until))?;
+                self.conn.read(&mut self.session, "play", Some(until))?;
             }
         }
         let config = self.config.take();
@@ -330,7 +255,7 @@ impl<'b> RtmpPull<'b> {
     pub fn close(mut self) -> Result<(), RtmpError> {
         self.session.close();
         self.flush_control("close")?;
-        let _ = self.stream.shutdown(std::net::Shutdown::Both);
+        let _ = self.conn.stream.shutdown(std::net::Shutdown::Both);
         Ok(())
     }
 }

@@ -2,13 +2,12 @@
 //! a non-blocking socket, media written with `write_vectored` from the
 //! caller's buffers.
 
-use crate::net::{connect_tcp, random_bytes, wait, RtmpError, RtmpErrorKind};
+use crate::net::{connect_tcp, random_bytes, wait, Connection, RtmpError, RtmpErrorKind};
 use rtmp_core::session::{Event, Publisher, PublisherConfig};
 use rtmp_core::time::{Instant as CoreInstant, RtmpTimestamp};
 use rtmp_core::url::RtmpUrl;
 use rustix::event::PollFlags;
 use std::io::{self, IoSlice, Read, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 /// Slices handed to one `write_vectored` call.
@@ -73,15 +72,9 @@ pub struct PushStats {
 /// A publishing connection. Media is sent from the caller's buffers with
 /// vectored writes and no copy; control messages from the session's queue.
 pub struct RtmpPush<'b> {
-    stream: TcpStream,
+    conn: Connection<'b>,
     session: Publisher<'b>,
-    recv: &'b mut [u8],
-    recv_len: usize,
-    epoch: Instant,
-    server: String,
-    stats: PushStats,
-    /// How long a write may stall before the connection counts as dead.
-    stall: Duration,
+    messages_sent: u64,
 }
 
 impl<'b> RtmpPush<'b> {
@@ -117,38 +110,29 @@ impl<'b> RtmpPush<'b> {
         let mut cfg = PublisherConfig::new(parsed.app(), parsed.stream(), tc);
         cfg.chunk_size = opts.chunk_size;
         cfg.setup_timeout = opts.timeout;
-        let epoch = Instant::now();
         let session = Publisher::new(cfg, reassembly, CoreInstant::ZERO, &random_bytes());
-        let mut push = RtmpPush {
-            stream,
-            session,
-            recv,
-            recv_len: 0,
-            epoch,
-            server,
-            stats: PushStats::default(),
-            stall: opts.timeout,
-        };
+        let conn = Connection::new(stream, recv, server, opts.timeout);
+        let mut push = RtmpPush { conn, session, messages_sent: 0 };
         push.wait_for_publish()?;
         Ok(push)
     }
 
     /// `host:port` of the server.
     pub fn server(&self) -> &str {
-        &self.server
+        self.conn.server()
     }
 
     /// Counters so far.
     pub fn stats(&self) -> PushStats {
-        self.stats
-    }
-
-    fn now(&self) -> CoreInstant {
-        CoreInstant::from_micros(self.epoch.elapsed().as_micros() as u64)
+        PushStats {
+            bytes_sent: self.conn.bytes_sent,
+            bytes_received: self.conn.bytes_received,
+            messages_sent: self.messages_sent,
+        }
     }
 
     fn error(&self, step: &'static str, kind: RtmpErrorKind) -> RtmpError {
-        RtmpError { server: self.server.clone(), step, kind }
+        self.conn.error(step, kind)
     }
 
     fn wait_for_publish(&mut self) -> Result<(), RtmpError> {
@@ -161,9 +145,9 @@ impl<'b> RtmpPush<'b> {
                     _ => {}
                 }
             }
-            let deadline = self.session.poll_timeout().map(|t| self.epoch + Duration::from_micros(t.as_micros()));
+            let deadline = self.session.poll_timeout().map(|t| self.conn.deadline(t));
             self.read_input("publish", deadline)?;
-            let now = self.now();
+            let now = self.conn.now();
             self.session.handle_timeout(now);
         }
     }
@@ -171,78 +155,14 @@ impl<'b> RtmpPush<'b> {
     /// Reads what the server sent, waiting until `until` (or not at all when
     /// `None`), and feeds it to the session.
     fn read_input(&mut self, step: &'static str, until: Option<Instant>) -> Result<(), RtmpError> {
-        let timeout = until.map(|t| t.saturating_duration_since(Instant::now()));
-        if let Some(t) = timeout {
-            wait(&self.stream, PollFlags::IN, Some(t)).map_err(|e| self.error(step, RtmpErrorKind::Io(e)))?;
-            // Timing out here is normal: the caller checks its own deadlines.
-        }
-        loop {
-            if self.recv_len == self.recv.len() {
-                // The session consumes whole chunk headers and streams payload,
-                // so a full buffer means it is waiting on its own output.
-                break;
-            }
-            match self.stream.read(&mut self.recv[self.recv_len..]) {
-                Ok(0) => {
-                    self.session.handle_peer_closed();
-                    break;
-                }
-                Ok(n) => {
-                    self.recv_len += n;
-                    self.stats.bytes_received += n as u64;
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(self.error(step, RtmpErrorKind::Io(e))),
-            }
-        }
-        let now = self.now();
-        if self.recv_len > 0 {
-            // An error closes the session and comes back as Event::Closed.
-            let n = self.session.handle_input(now, &self.recv[..self.recv_len]).unwrap_or_default();
-            self.recv.copy_within(n..self.recv_len, 0);
-            self.recv_len -= n;
-        }
+        self.conn.read(&mut self.session, step, until)?;
+        self.conn.feed(&mut self.session);
         Ok(())
     }
 
     /// Writes all queued control bytes.
     fn flush_control(&mut self, step: &'static str) -> Result<(), RtmpError> {
-        loop {
-            let Some(bytes) = self.session.poll_transmit() else { return Ok(()) };
-            match self.stream.write(bytes) {
-                Ok(n) => {
-                    self.stats.bytes_sent += n as u64;
-                    self.session.transmitted(n);
-                    // The session may take retained input once its output is out.
-                    if self.recv_len > 0 {
-                        let now = self.now();
-                        if let Ok(k) = self.session.handle_input(now, &self.recv[..self.recv_len]) {
-                            self.recv.copy_within(k..self.recv_len, 0);
-                            self.recv_len -= k;
-                        }
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.wait_writable(step, PollFlags::OUT)?;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(self.error(step, RtmpErrorKind::Io(e))),
-            }
-        }
-    }
-
-    /// Waits for the socket to take more bytes; a server that reads nothing
-    /// for the stall timeout counts as gone.
-    fn wait_writable(&mut self, step: &'static str, flags: PollFlags) -> Result<(), RtmpError> {
-        match wait(&self.stream, flags, Some(self.stall)) {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(self.error(
-                step,
-                RtmpErrorKind::Io(io::Error::new(io::ErrorKind::TimedOut, "server stopped reading (send buffer full)")),
-            )),
-            Err(e) => Err(self.error(step, RtmpErrorKind::Io(e))),
-        }
+        self.conn.flush(&mut self.session, step, true)
     }
 
     fn check_events(&mut self, step: &'static str) -> Result<(), RtmpError> {
@@ -274,23 +194,23 @@ impl<'b> RtmpPush<'b> {
                 *slot = IoSlice::new(s);
                 n += 1;
             }
-            match self.stream.write_vectored(&iov[..n]) {
+            match self.conn.stream.write_vectored(&iov[..n]) {
                 Ok(0) => return Err(self.error("send", RtmpErrorKind::Io(io::ErrorKind::WriteZero.into()))),
                 Ok(w) => {
                     msg.advance(w);
-                    self.stats.bytes_sent += w as u64;
+                    self.conn.bytes_sent += w as u64;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     // Keep reading while the socket is full: the server may be
                     // waiting for an acknowledgement before it reads more.
-                    self.wait_writable("send", PollFlags::OUT | PollFlags::IN)?;
+                    self.conn.wait_writable("send", PollFlags::OUT | PollFlags::IN)?;
                     self.read_input("send", None)?;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(self.error("send", RtmpErrorKind::Io(e))),
             }
         }
-        self.stats.messages_sent += 1;
+        self.messages_sent += 1;
         Ok(())
     }
 
@@ -322,21 +242,23 @@ impl<'b> RtmpPush<'b> {
     pub fn close(mut self) -> Result<PushStats, RtmpError> {
         self.session.close();
         self.flush_control("close")?;
-        let _ = self.stream.shutdown(std::net::Shutdown::Write);
+        let stats = self.stats();
+        let stream = &mut self.conn.stream;
+        let _ = stream.shutdown(std::net::Shutdown::Write);
         // Give the server a moment to read our last bytes before the socket goes.
         let until = Instant::now() + Duration::from_millis(200);
         while Instant::now() < until {
-            if wait(&self.stream, PollFlags::IN, Some(until - Instant::now())).is_err() {
+            if wait(stream, PollFlags::IN, Some(until - Instant::now())).is_err() {
                 break;
             }
             let mut sink = [0u8; 4096];
-            match self.stream.read(&mut sink) {
+            match stream.read(&mut sink) {
                 Ok(0) => break,
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(_) => break,
             }
         }
-        Ok(self.stats)
+        Ok(stats)
     }
 }
