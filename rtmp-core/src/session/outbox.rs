@@ -199,3 +199,88 @@ impl<H: HandshakeSide, const N: usize> Link<H, N> {
         }
     }
 }
+
+/// Largest command payload a session encodes (a connect with a long signed URL).
+pub(crate) const COMMAND_SCRATCH: usize = 1024;
+/// The chunk stream for protocol and user control messages.
+pub(crate) const CSID_CONTROL: u32 = 2;
+
+/// What every session does with its peer besides its own state machine:
+/// the output link, the chunk writer, acknowledgements, pings, and the
+/// protocol control messages (RTMP spec 5.4, 6.2).
+pub(crate) struct Channel<H, const N: usize> {
+    pub(crate) link: Link<H, N>,
+    pub(crate) writer: ChunkWriter<8>,
+    acks: AckCounter,
+}
+
+impl<H: HandshakeSide, const N: usize> Channel<H, N> {
+    pub(crate) fn new(handshake: H) -> Self {
+        Channel { link: Link::Handshake(handshake), writer: ChunkWriter::new(), acks: AckCounter::default() }
+    }
+
+    /// Chunks a small control message into the transmit queue.
+    pub(crate) fn push(&mut self, csid: u32, type_id: u8, stream_id: u32, payload: &[u8]) -> Result<(), SendError> {
+        self.link.push(&mut self.writer, csid, type_id, stream_id, payload)
+    }
+
+    /// Encodes a command with `f` and queues it.
+    pub(crate) fn command(
+        &mut self,
+        csid: u32,
+        stream_id: u32,
+        f: impl FnOnce(&mut [u8]) -> Result<usize, crate::amf0::EncodeError>,
+    ) -> Result<(), SendError> {
+        let mut scratch = [0u8; COMMAND_SCRATCH];
+        let n = f(&mut scratch).map_err(|_| SendError::ControlBufferFull { needed: COMMAND_SCRATCH + 1 })?;
+        self.push(csid, crate::message::type_id::COMMAND_AMF0, stream_id, &scratch[..n])
+    }
+
+    /// Queues a user control event.
+    pub(crate) fn user_control(&mut self, u: crate::message::UserControl) -> Result<(), SendError> {
+        let mut b = [0u8; 10];
+        let n = u.encode(&mut b).map_err(|_| SendError::ControlBufferFull { needed: 10 })?;
+        self.push(CSID_CONTROL, crate::message::type_id::USER_CONTROL, 0, &b[..n])
+    }
+
+    /// Queues a protocol control message.
+    pub(crate) fn protocol_control(&mut self, p: crate::message::ProtocolControl) -> Result<(), SendError> {
+        let mut b = [0u8; 5];
+        let n = p.encode(&mut b).map_err(|_| SendError::ControlBufferFull { needed: 5 })?;
+        self.push(CSID_CONTROL, p.type_id(), 0, &b[..n])
+    }
+
+    /// Counts received bytes; queues an Acknowledgement when a window is full.
+    pub(crate) fn count_in(&mut self, n: usize) {
+        if let Some(total) = self.acks.received(n) {
+            // A full queue means the peer is not reading; the next window acks again.
+            let _ = self.push(CSID_CONTROL, crate::message::type_id::ACKNOWLEDGEMENT, 0, &total.to_be_bytes());
+        }
+    }
+
+    /// Handles a protocol control (types 1 to 6) message: validates it,
+    /// takes the peer's window, answers pings. (The chunk reader has
+    /// already applied Set Chunk Size and Abort.) Returns user control
+    /// events other than pings for the session to act on.
+    pub(crate) fn on_control(
+        &mut self,
+        type_id: u8,
+        payload: &[u8],
+    ) -> Result<Option<crate::message::UserControl>, crate::message::MessageError> {
+        use crate::message::{ProtocolControl, UserControl};
+        if type_id == crate::message::type_id::USER_CONTROL {
+            return match UserControl::decode(payload)? {
+                UserControl::PingRequest(t) => {
+                    // Unanswered if the queue is full; the peer pings again.
+                    let _ = self.user_control(UserControl::PingResponse(t));
+                    Ok(None)
+                }
+                other => Ok(Some(other)),
+            };
+        }
+        if let ProtocolControl::WindowAckSize(w) = ProtocolControl::decode(type_id, payload)? {
+            self.acks.set_window(w);
+        }
+        Ok(None)
+    }
+}

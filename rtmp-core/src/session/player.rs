@@ -2,9 +2,9 @@
 //! in as events that borrow the receive buffer.
 
 use super::event::{CloseReason, InputError, SendError, StatusText};
-use super::outbox::{AckCounter, Link};
+use super::outbox::Channel;
 use crate::amf0::Value;
-use crate::chunk::{ChunkReader, ChunkWriter, ReaderConfig};
+use crate::chunk::{ChunkReader, ReaderConfig};
 use crate::flv::media::{AudioTag, CodecConfig, MediaError, VideoTag};
 use crate::handshake::{ClientHandshake, HandshakeMode, RANDOM_LEN};
 use crate::message::{
@@ -14,7 +14,6 @@ use crate::message::{
 use crate::time::{Instant, RtmpTimestamp};
 use core::time::Duration;
 
-const CSID_CONTROL: u32 = 2;
 const CSID_COMMAND: u32 = 3;
 const CSID_STREAM_COMMAND: u32 = 8;
 
@@ -24,7 +23,6 @@ const TX_PLAY: f64 = 0.0;
 const TX_DELETE: f64 = 3.0;
 
 const CONTROL_CAPACITY: usize = 1536;
-const SCRATCH: usize = 1024;
 /// Events queued before input stops being read (one slot stays free for `Closed`).
 const EVENTS: usize = 6;
 
@@ -169,14 +167,12 @@ pub enum PlayerEvent<'a> {
 struct Inner<'c> {
     cfg: PlayerConfig<'c>,
     state: PlayerState,
-    link: Link<ClientHandshake, CONTROL_CAPACITY>,
-    writer: ChunkWriter<4>,
+    ch: Channel<ClientHandshake, CONTROL_CAPACITY>,
     events: heapless::Deque<PlayerEvent<'static>, EVENTS>,
     media_pending: bool,
     /// The last input stopped on a media message (kept after it is polled).
     media_ready: bool,
     stream_id: u32,
-    acks: AckCounter,
     deadline: Instant,
     ignored: u32,
     bad_configs: u32,
@@ -217,13 +213,11 @@ impl<'b> Player<'b> {
             inner: Inner {
                 cfg,
                 state: PlayerState::Handshaking,
-                link: Link::Handshake(ClientHandshake::new(cfg.handshake, now.as_millis() as u32, random)),
-                writer: ChunkWriter::new(),
+                ch: Channel::new(ClientHandshake::new(cfg.handshake, now.as_millis() as u32, random)),
                 events: heapless::Deque::new(),
                 media_pending: false,
                 media_ready: false,
                 stream_id: 0,
-                acks: AckCounter::default(),
                 deadline: now + cfg.setup_timeout,
                 ignored: 0,
                 bad_configs: 0,
@@ -275,16 +269,16 @@ impl<'b> Player<'b> {
         inner.media_pending = false;
         inner.media_ready = false;
         let mut consumed = 0;
-        if !inner.link.is_open() {
-            consumed = match inner.link.handshake(input) {
+        if !inner.ch.link.is_open() {
+            consumed = match inner.ch.link.handshake(input) {
                 Ok(n) => n,
                 Err(e) => return Err(inner.fail(CloseReason::Handshake(e), InputError::Handshake(e))),
             };
             inner.count_in(consumed);
-            if inner.link.open_if_done() {
+            if inner.ch.link.open_if_done() {
                 inner.on_open();
             }
-            if !inner.link.is_open() {
+            if !inner.ch.link.is_open() {
                 return Ok(consumed);
             }
         }
@@ -325,12 +319,12 @@ impl<'b> Player<'b> {
     /// Bytes to send: the handshake first, then queued control messages.
     #[must_use]
     pub fn poll_transmit(&self) -> Option<&[u8]> {
-        self.inner.link.pending()
+        self.inner.ch.link.pending()
     }
 
     /// Reports that the first `n` bytes of [`poll_transmit`](Self::poll_transmit) were sent.
     pub fn transmitted(&mut self, n: usize) {
-        if self.inner.link.transmitted(n) {
+        if self.inner.ch.link.transmitted(n) {
             self.inner.on_open();
         }
     }
@@ -412,19 +406,14 @@ impl<'c> Inner<'c> {
     }
 
     fn count_in(&mut self, n: usize) {
-        if let Some(total) = self.acks.received(n) {
-            let b = total.to_be_bytes();
-            let _ = self.link.push(&mut self.writer, CSID_CONTROL, type_id::ACKNOWLEDGEMENT, 0, &b);
-        }
+        self.ch.count_in(n);
     }
 
     fn user_control(&mut self, u: UserControl) -> Result<(), SendError> {
         if self.state == PlayerState::Closed {
             return Err(SendError::Closed);
         }
-        let mut b = [0u8; 10];
-        let n = u.encode(&mut b).map_err(|_| SendError::ControlBufferFull { needed: 10 })?;
-        self.link.push(&mut self.writer, CSID_CONTROL, type_id::USER_CONTROL, 0, &b[..n])
+        self.ch.user_control(u)
     }
 
     fn queue_command(
@@ -433,12 +422,7 @@ impl<'c> Inner<'c> {
         stream_id: u32,
         f: impl FnOnce(&mut [u8]) -> Result<usize, crate::amf0::EncodeError>,
     ) {
-        let mut scratch = [0u8; SCRATCH];
-        let queued = match f(&mut scratch) {
-            Ok(n) => self.link.push(&mut self.writer, csid, type_id::COMMAND_AMF0, stream_id, &scratch[..n]),
-            Err(_) => Err(SendError::ControlBufferFull { needed: SCRATCH + 1 }),
-        };
-        if queued.is_err() {
+        if self.ch.command(csid, stream_id, f).is_err() {
             self.fail(CloseReason::CommandTooLarge, ());
         }
     }
@@ -473,24 +457,13 @@ impl<'c> Inner<'c> {
 
     fn on_message(&mut self, type_id: u8, stream_id: u32, payload: &[u8]) -> Result<(), MessageError> {
         match type_id {
-            type_id::SET_CHUNK_SIZE | type_id::ABORT => {} // applied by the reader
-            type_id::ACKNOWLEDGEMENT | type_id::SET_PEER_BANDWIDTH => {
-                ProtocolControl::decode(type_id, payload)?;
-            }
-            type_id::WINDOW_ACK_SIZE => {
-                if let ProtocolControl::WindowAckSize(w) = ProtocolControl::decode(type_id, payload)? {
-                    self.acks.set_window(w);
+            type_id::SET_CHUNK_SIZE..=type_id::SET_PEER_BANDWIDTH => {
+                if let Some(UserControl::StreamEof(id)) = self.ch.on_control(type_id, payload)? {
+                    if id == self.stream_id && self.state == PlayerState::Playing {
+                        self.ended();
+                    }
                 }
             }
-            type_id::USER_CONTROL => match UserControl::decode(payload)? {
-                UserControl::PingRequest(t) => {
-                    let _ = self.user_control(UserControl::PingResponse(t));
-                }
-                UserControl::StreamEof(id) if id == self.stream_id && self.state == PlayerState::Playing => {
-                    self.ended();
-                }
-                _ => {}
-            },
             type_id::AUDIO | type_id::VIDEO | type_id::DATA_AMF0
                 if stream_id == self.stream_id && matches!(self.state, PlayerState::Playing | PlayerState::Ended) =>
             {
@@ -537,10 +510,7 @@ impl<'c> Inner<'c> {
                 self.event(PlayerEvent::Connected);
                 self.state = PlayerState::CreatingStream;
                 // Like ffmpeg and librtmp: tell the server our window, then createStream.
-                let mut b = [0u8; 4];
-                if let Ok(n) = ProtocolControl::WindowAckSize(5_000_000).encode(&mut b) {
-                    let _ = self.link.push(&mut self.writer, CSID_CONTROL, type_id::WINDOW_ACK_SIZE, 0, &b[..n]);
-                }
+                let _ = self.ch.protocol_control(ProtocolControl::WindowAckSize(5_000_000));
                 self.queue_command(CSID_COMMAND, 0, |b| encode::create_stream(b, TX_CREATE));
             }
             Command::Error { transaction_id: TX_CONNECT, info, .. } => {

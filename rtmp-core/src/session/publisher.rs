@@ -1,18 +1,17 @@
 //! The publishing client: handshake, connect, createStream, publish, media.
 
 use super::event::{CloseReason, Event, InputError, SendError, StatusText};
-use super::outbox::{AckCounter, Link};
+use super::outbox::Channel;
 use crate::amf0::Value;
-use crate::chunk::{ChunkReader, ChunkWriter, ChunkedMessage, MessageHeader, ReaderConfig};
+use crate::chunk::{ChunkReader, ChunkedMessage, MessageHeader, ReaderConfig};
 use crate::handshake::{ClientHandshake, HandshakeMode, RANDOM_LEN};
 use crate::message::{
     encode, type_id, Command, CommandMessage, ConnectParams, DataMessage, MessageError, MetadataEntry, ProtocolControl,
-    Status, StatusLevel, UserControl,
+    Status, StatusLevel,
 };
 use crate::time::{Instant, RtmpTimestamp};
 use core::time::Duration;
 
-const CSID_CONTROL: u32 = 2;
 const CSID_COMMAND: u32 = 3;
 const CSID_AUDIO: u32 = 4;
 const CSID_DATA: u32 = 5;
@@ -106,11 +105,9 @@ struct Inner<'c> {
     state: PublisherState,
     /// The handshake's buffer until it is done, then the control queue:
     /// never both, which keeps the session small.
-    link: Link<ClientHandshake, CONTROL_CAPACITY>,
-    writer: ChunkWriter<8>,
+    ch: Channel<ClientHandshake, CONTROL_CAPACITY>,
     events: heapless::Deque<Event, 4>,
     stream_id: u32,
-    acks: AckCounter,
     deadline: Instant,
     /// Messages from the peer that could not be decoded and were not needed.
     ignored: u32,
@@ -131,7 +128,7 @@ struct Inner<'c> {
 /// assert_eq!(publisher.state(), PublisherState::Handshaking);
 /// ```
 ///
-/// Size: `size_of::<Publisher>()` is 3424 bytes on x86_64 (a test keeps it within 4 KiB) (1.5 KiB of it
+/// Size: `size_of::<Publisher>()` is 3432 bytes on x86_64 (a test keeps it within 4 KiB) (1.5 KiB of it
 /// the handshake buffer, later the control queue), plus the receive buffer the
 /// caller lends, which must hold the largest message the server sends
 /// (a few hundred bytes from a live server; 4 KiB is ample).
@@ -150,11 +147,9 @@ impl<'b> Publisher<'b> {
             inner: Inner {
                 cfg,
                 state: PublisherState::Handshaking,
-                link: Link::Handshake(ClientHandshake::new(cfg.handshake, epoch, random)),
-                writer: ChunkWriter::new(),
+                ch: Channel::new(ClientHandshake::new(cfg.handshake, epoch, random)),
                 events: heapless::Deque::new(),
                 stream_id: 0,
-                acks: AckCounter::default(),
                 deadline: now + cfg.setup_timeout,
                 ignored: 0,
             },
@@ -184,16 +179,16 @@ impl<'b> Publisher<'b> {
             return Err(InputError::Closed);
         }
         let mut consumed = 0;
-        if !inner.link.is_open() {
-            consumed = match inner.link.handshake(input) {
+        if !inner.ch.link.is_open() {
+            consumed = match inner.ch.link.handshake(input) {
                 Ok(n) => n,
                 Err(e) => return Err(inner.fail(CloseReason::Handshake(e), InputError::Handshake(e))),
             };
             inner.count_in(consumed);
-            if inner.link.open_if_done() {
+            if inner.ch.link.open_if_done() {
                 inner.on_open();
             }
-            if !inner.link.is_open() {
+            if !inner.ch.link.is_open() {
                 // Still handshaking, or C2 not sent yet (the server sends nothing
                 // more before our connect, so nothing waits on this).
                 return Ok(consumed);
@@ -238,12 +233,12 @@ impl<'b> Publisher<'b> {
     /// Bytes to send: the handshake first, then queued control messages.
     #[must_use]
     pub fn poll_transmit(&self) -> Option<&[u8]> {
-        self.inner.link.pending()
+        self.inner.ch.link.pending()
     }
 
     /// Reports that the first `n` bytes of [`poll_transmit`](Self::poll_transmit) were sent.
     pub fn transmitted(&mut self, n: usize) {
-        if self.inner.link.transmitted(n) {
+        if self.inner.ch.link.transmitted(n) {
             self.inner.on_open();
         }
     }
@@ -352,15 +347,12 @@ impl<'c> Inner<'c> {
     }
 
     fn count_in(&mut self, n: usize) {
-        if let Some(total) = self.acks.received(n) {
-            let b = total.to_be_bytes();
-            let _ = self.queue(CSID_CONTROL, type_id::ACKNOWLEDGEMENT, 0, &b);
-        }
+        self.ch.count_in(n);
     }
 
     /// Chunks a small control message into the transmit queue.
     fn queue(&mut self, csid: u32, type_id: u8, stream_id: u32, payload: &[u8]) -> Result<(), SendError> {
-        self.link.push(&mut self.writer, csid, type_id, stream_id, payload)
+        self.ch.push(csid, type_id, stream_id, payload)
     }
 
     fn queue_command(
@@ -369,13 +361,8 @@ impl<'c> Inner<'c> {
         stream_id: u32,
         f: impl FnOnce(&mut [u8]) -> Result<usize, crate::amf0::EncodeError>,
     ) {
-        let mut scratch = [0u8; SCRATCH];
-        let queued = match f(&mut scratch) {
-            Ok(n) => self.queue(csid, type_id::COMMAND_AMF0, stream_id, &scratch[..n]),
-            Err(_) => Err(SendError::ControlBufferFull { needed: SCRATCH + 1 }),
-        };
-        // Only a stream name or URL of about a kilobyte gets here.
-        if queued.is_err() {
+        // Only a stream name or URL of about a kilobyte fails here.
+        if self.ch.command(csid, stream_id, f).is_err() {
             self.fail(CloseReason::CommandTooLarge, ());
         }
     }
@@ -383,11 +370,9 @@ impl<'c> Inner<'c> {
     /// Once the link is open (S2 in, C2 out): queues Set Chunk Size and `connect`.
     fn on_open(&mut self) {
         self.state = PublisherState::Connecting;
-        let mut b = [0u8; 4];
         let size = self.cfg.chunk_size.clamp(1, crate::chunk::MAX_CHUNK_SIZE);
-        if let Ok(n) = ProtocolControl::SetChunkSize(size).encode(&mut b) {
-            let _ = self.queue(CSID_CONTROL, type_id::SET_CHUNK_SIZE, 0, &b[..n]);
-            let _ = self.writer.set_chunk_size(size);
+        if self.ch.protocol_control(ProtocolControl::SetChunkSize(size)).is_ok() {
+            let _ = self.ch.writer.set_chunk_size(size);
         }
         let cfg = self.cfg;
         self.queue_command(CSID_COMMAND, 0, |buf| {
@@ -418,11 +403,11 @@ impl<'c> Inner<'c> {
             PublisherState::Closed => return Err(SendError::Closed),
             _ => return Err(SendError::NotPublishing),
         }
-        if self.link.pending().is_some() {
+        if self.ch.link.pending().is_some() {
             return Err(SendError::TransmitPending);
         }
         let h = MessageHeader { csid, timestamp: ts, type_id, stream_id: self.stream_id };
-        Ok(self.writer.write(h, body)?)
+        Ok(self.ch.writer.write(h, body)?)
     }
 
     fn refused(&mut self, info: &Value<'_>, fallback: &str) {
@@ -435,22 +420,8 @@ impl<'c> Inner<'c> {
 
     fn on_message(&mut self, type_id: u8, payload: &[u8]) -> Result<(), MessageError> {
         match type_id {
-            type_id::SET_CHUNK_SIZE | type_id::ABORT => {} // applied by the reader
-            type_id::ACKNOWLEDGEMENT | type_id::SET_PEER_BANDWIDTH => {
-                ProtocolControl::decode(type_id, payload)?;
-            }
-            type_id::WINDOW_ACK_SIZE => {
-                if let ProtocolControl::WindowAckSize(w) = ProtocolControl::decode(type_id, payload)? {
-                    self.acks.set_window(w);
-                }
-            }
-            type_id::USER_CONTROL => {
-                if let UserControl::PingRequest(t) = UserControl::decode(payload)? {
-                    let mut b = [0u8; 6];
-                    if let Ok(n) = UserControl::PingResponse(t).encode(&mut b) {
-                        let _ = self.queue(CSID_CONTROL, type_id::USER_CONTROL, 0, &b[..n]);
-                    }
-                }
+            type_id::SET_CHUNK_SIZE..=type_id::SET_PEER_BANDWIDTH => {
+                self.ch.on_control(type_id, payload)?;
             }
             type_id::COMMAND_AMF0 | type_id::COMMAND_AMF3 => {
                 // A command we cannot parse is one we do not need (the ones we

@@ -3,8 +3,8 @@
 //! in from publishers and out to players without copying.
 
 use super::event::{CloseReason, InputError, SendError};
-use super::outbox::{AckCounter, Link};
-use crate::chunk::{ChunkReader, ChunkWriter, ChunkedMessage, MessageHeader, ReaderConfig};
+use super::outbox::Channel;
+use crate::chunk::{ChunkReader, ChunkedMessage, MessageHeader, ReaderConfig};
 use crate::handshake::{ServerHandshake, RANDOM_LEN};
 use crate::message::{
     encode, type_id, Command, CommandMessage, LimitType, MessageError, ProtocolControl, StatusInfo, StreamName,
@@ -12,14 +12,12 @@ use crate::message::{
 };
 use crate::time::{Instant, RtmpTimestamp};
 
-const CSID_CONTROL: u32 = 2;
 const CSID_COMMAND: u32 = 3;
 const CSID_AUDIO: u32 = 4;
 const CSID_DATA: u32 = 5;
 const CSID_VIDEO: u32 = 6;
 const CSID_STREAM_COMMAND: u32 = 8;
 const CONTROL_CAPACITY: usize = 2048;
-const SCRATCH: usize = 512;
 /// Message streams one connection may create.
 const MAX_STREAMS: usize = 4;
 
@@ -109,8 +107,7 @@ enum Pending {
 
 struct Inner {
     cfg: ServerConfig,
-    link: Link<ServerHandshake, CONTROL_CAPACITY>,
-    writer: ChunkWriter<8>,
+    ch: Channel<ServerHandshake, CONTROL_CAPACITY>,
     connected: bool,
     streams: heapless::Vec<(u32, Role), MAX_STREAMS>,
     next_stream: u32,
@@ -118,7 +115,6 @@ struct Inner {
     close_reported: bool,
     pending: Pending,
     deadline: Instant,
-    acks: AckCounter,
 }
 
 /// One accepted connection, server side. Sans-IO, like [`super::Publisher`]:
@@ -135,8 +131,7 @@ impl<'b> Server<'b> {
             reader: ChunkReader::new(recv_buf, ReaderConfig::default()),
             inner: Inner {
                 cfg,
-                link: Link::Handshake(ServerHandshake::new(now.as_millis() as u32, random)),
-                writer: ChunkWriter::new(),
+                ch: Channel::new(ServerHandshake::new(now.as_millis() as u32, random)),
                 connected: false,
                 streams: heapless::Vec::new(),
                 next_stream: 1,
@@ -144,7 +139,6 @@ impl<'b> Server<'b> {
                 close_reported: false,
                 pending: Pending::None,
                 deadline: now + cfg.connect_timeout,
-                acks: AckCounter::default(),
             },
         }
     }
@@ -165,14 +159,14 @@ impl<'b> Server<'b> {
         }
         inner.pending = Pending::None;
         let mut consumed = 0;
-        if !inner.link.is_open() {
-            consumed = match inner.link.handshake(input) {
+        if !inner.ch.link.is_open() {
+            consumed = match inner.ch.link.handshake(input) {
                 Ok(n) => n,
                 Err(e) => return Err(inner.fail(CloseReason::Handshake(e), InputError::Handshake(e))),
             };
             inner.count_in(consumed);
-            inner.link.open_if_done();
-            if !inner.link.is_open() {
+            inner.ch.link.open_if_done();
+            if !inner.ch.link.is_open() {
                 return Ok(consumed);
             }
         }
@@ -212,12 +206,12 @@ impl<'b> Server<'b> {
     /// Bytes to send.
     #[must_use]
     pub fn poll_transmit(&self) -> Option<&[u8]> {
-        self.inner.link.pending()
+        self.inner.ch.link.pending()
     }
 
     /// Reports that the first `n` bytes of [`poll_transmit`](Self::poll_transmit) were sent.
     pub fn transmitted(&mut self, n: usize) {
-        self.inner.link.transmitted(n);
+        self.inner.ch.link.transmitted(n);
     }
 
     /// The event the last input produced, if any; data borrows the message.
@@ -339,7 +333,7 @@ impl<'b> Server<'b> {
             type_id::VIDEO => CSID_VIDEO,
             _ => CSID_DATA,
         };
-        Ok(self.inner.writer.write(MessageHeader { csid, timestamp, type_id, stream_id }, body)?)
+        Ok(self.inner.ch.writer.write(MessageHeader { csid, timestamp, type_id, stream_id }, body)?)
     }
 }
 
@@ -352,14 +346,7 @@ impl Inner {
     }
 
     fn count_in(&mut self, n: usize) {
-        if let Some(total) = self.acks.received(n) {
-            let b = total.to_be_bytes();
-            let _ = self.push(CSID_CONTROL, type_id::ACKNOWLEDGEMENT, 0, &b);
-        }
-    }
-
-    fn push(&mut self, csid: u32, type_id: u8, stream_id: u32, payload: &[u8]) -> Result<(), SendError> {
-        self.link.push(&mut self.writer, csid, type_id, stream_id, payload)
+        self.ch.count_in(n);
     }
 
     fn command(
@@ -368,9 +355,7 @@ impl Inner {
         stream_id: u32,
         f: impl FnOnce(&mut [u8]) -> Result<usize, crate::amf0::EncodeError>,
     ) -> Result<(), SendError> {
-        let mut scratch = [0u8; SCRATCH];
-        let n = f(&mut scratch).map_err(|_| SendError::ControlBufferFull { needed: SCRATCH + 1 })?;
-        self.push(csid, type_id::COMMAND_AMF0, stream_id, &scratch[..n])
+        self.ch.command(csid, stream_id, f)
     }
 
     fn status(&mut self, stream_id: u32, s: &StatusInfo<'_>) -> Result<(), SendError> {
@@ -378,9 +363,7 @@ impl Inner {
     }
 
     fn user_control(&mut self, u: UserControl) -> Result<(), SendError> {
-        let mut b = [0u8; 10];
-        let n = u.encode(&mut b).map_err(|_| SendError::ControlBufferFull { needed: 10 })?;
-        self.push(CSID_CONTROL, type_id::USER_CONTROL, 0, &b[..n])
+        self.ch.user_control(u)
     }
 
     fn role(&self, stream_id: u32) -> Option<Role> {
@@ -399,18 +382,8 @@ impl Inner {
 
     fn on_message(&mut self, type_id: u8, stream_id: u32, payload: &[u8]) -> Result<(), MessageError> {
         match type_id {
-            type_id::SET_CHUNK_SIZE | type_id::ABORT | type_id::ACKNOWLEDGEMENT | type_id::SET_PEER_BANDWIDTH => {
-                ProtocolControl::decode(type_id, payload)?;
-            }
-            type_id::WINDOW_ACK_SIZE => {
-                if let ProtocolControl::WindowAckSize(w) = ProtocolControl::decode(type_id, payload)? {
-                    self.acks.set_window(w);
-                }
-            }
-            type_id::USER_CONTROL => {
-                if let UserControl::PingRequest(t) = UserControl::decode(payload)? {
-                    let _ = self.user_control(UserControl::PingResponse(t));
-                }
+            type_id::SET_CHUNK_SIZE..=type_id::SET_PEER_BANDWIDTH => {
+                self.ch.on_control(type_id, payload)?;
             }
             // Media from a stream that is not an accepted publisher is dropped,
             // as nginx-rtmp drops it.
@@ -433,19 +406,12 @@ impl Inner {
             Command::Connect(connect) if !self.connected => {
                 self.connected = true;
                 let cfg = self.cfg;
-                let mut b = [0u8; 5];
-                if let Ok(n) = ProtocolControl::WindowAckSize(cfg.window).encode(&mut b) {
-                    let _ = self.push(CSID_CONTROL, type_id::WINDOW_ACK_SIZE, 0, &b[..n]);
-                }
+                let _ = self.ch.protocol_control(ProtocolControl::WindowAckSize(cfg.window));
                 let spb = ProtocolControl::SetPeerBandwidth { size: cfg.window, limit: LimitType::Dynamic };
-                if let Ok(n) = spb.encode(&mut b) {
-                    let _ = self.push(CSID_CONTROL, type_id::SET_PEER_BANDWIDTH, 0, &b[..n]);
-                }
+                let _ = self.ch.protocol_control(spb);
                 let size = cfg.chunk_size.clamp(128, crate::chunk::MAX_CHUNK_SIZE);
-                if let Ok(n) = ProtocolControl::SetChunkSize(size).encode(&mut b) {
-                    if self.push(CSID_CONTROL, type_id::SET_CHUNK_SIZE, 0, &b[..n]).is_ok() {
-                        let _ = self.writer.set_chunk_size(size);
-                    }
+                if self.ch.protocol_control(ProtocolControl::SetChunkSize(size)).is_ok() {
+                    let _ = self.ch.writer.set_chunk_size(size);
                 }
                 let ok = StatusInfo {
                     level: "status",
