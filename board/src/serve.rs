@@ -448,6 +448,9 @@ impl RtmpServer {
                     if c.dead.is_none() {
                         c.dead = Some(match reason {
                             CloseReason::PeerClosed => "client closed the connection".into(),
+                            CloseReason::Timeout(step) => {
+                                format!("client did not complete {step} within {} s", self.opts.idle_timeout.as_secs())
+                            }
                             r => r.to_string(),
                         });
                     }
