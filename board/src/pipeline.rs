@@ -266,11 +266,18 @@ impl Rtmp {
             }
         }
         let capture = {
-            let (stop, counters) = (stop.clone(), self.counters.clone());
-            std::thread::Builder::new()
+            let (flag, counters) = (stop.clone(), self.counters.clone());
+            match std::thread::Builder::new()
                 .name("camera-capture".into())
-                .spawn(move || capture(camera, input, stop, counters))
-                .map_err(|_| PipelineError::Panicked("capture"))?
+                .spawn(move || capture(camera, input, flag, counters))
+            {
+                Ok(t) => t,
+                Err(_) => {
+                    stop.store(true, Ordering::Relaxed);
+                    let _ = network.join();
+                    return Err(PipelineError::Panicked("capture"));
+                }
+            }
         };
         let audio = match (self.audio.take(), aac) {
             (Some(ai), Some(enc)) => {
@@ -298,7 +305,10 @@ impl Rtmp {
         if let Some(done) = self.finished {
             return done;
         }
-        let secs = self.running.as_ref().map_or(0.0, |r| r.started.elapsed().as_secs_f64());
+        self.stats_over(self.running.as_ref().map_or(0.0, |r| r.started.elapsed().as_secs_f64()))
+    }
+
+    fn stats_over(&self, secs: f64) -> Stats {
         let c = &self.counters;
         let video_frames = c.video_frames.load(Ordering::Relaxed);
         let video_bytes = c.video_bytes.load(Ordering::Relaxed);
@@ -318,8 +328,8 @@ impl Rtmp {
     /// recorder back for a later `start`, and returns the final counters or
     /// the first error a thread met.
     pub fn stop(&mut self) -> Result<Stats, PipelineError> {
-        let stats = self.stats();
         let running = self.running.take().ok_or(PipelineError::NotRunning)?;
+        let secs = running.started.elapsed().as_secs_f64();
         running.stop.store(true, Ordering::Relaxed);
         let mut first_error = None;
         match running.capture.join() {
@@ -353,7 +363,8 @@ impl Rtmp {
                 first_error.get_or_insert(PipelineError::Panicked("network"));
             }
         }
-        let stats = Stats { queued_frames: 0, ..stats };
+        // Counted once every thread is done, so the last frames are in.
+        let stats = Stats { queued_frames: 0, ..self.stats_over(secs) };
         self.finished = Some(stats);
         match first_error {
             Some(e) => Err(e),
