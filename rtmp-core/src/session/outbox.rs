@@ -219,6 +219,15 @@ impl<H: HandshakeSide, const N: usize> Channel<H, N> {
         Channel { link: Link::Handshake(handshake), writer: ChunkWriter::new(), acks: AckCounter::default() }
     }
 
+    /// Feeds handshake input (counted for acknowledgements) and opens the
+    /// link once the handshake is done and sent. Returns the bytes consumed
+    /// and whether the link opened now.
+    pub(crate) fn handshake(&mut self, input: &[u8]) -> Result<(usize, bool), HandshakeError> {
+        let n = self.link.handshake(input)?;
+        self.count_in(n);
+        Ok((n, self.link.open_if_done()))
+    }
+
     /// Chunks a small control message into the transmit queue.
     pub(crate) fn push(&mut self, csid: u32, type_id: u8, stream_id: u32, payload: &[u8]) -> Result<(), SendError> {
         self.link.push(&mut self.writer, csid, type_id, stream_id, payload)

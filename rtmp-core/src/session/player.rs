@@ -270,12 +270,12 @@ impl<'b> Player<'b> {
         inner.media_ready = false;
         let mut consumed = 0;
         if !inner.ch.link.is_open() {
-            consumed = match inner.ch.link.handshake(input) {
-                Ok(n) => n,
+            let (n, opened) = match inner.ch.handshake(input) {
+                Ok(r) => r,
                 Err(e) => return Err(inner.fail(CloseReason::Handshake(e), InputError::Handshake(e))),
             };
-            inner.count_in(consumed);
-            if inner.ch.link.open_if_done() {
+            consumed = n;
+            if opened {
                 inner.on_open();
             }
             if !inner.ch.link.is_open() {
@@ -288,7 +288,7 @@ impl<'b> Player<'b> {
                 Err(e) => return Err(inner.fail(CloseReason::Chunk(e), InputError::Chunk(e))),
             };
             consumed += n;
-            inner.count_in(n);
+            inner.ch.count_in(n);
             let Some(m) = msg else { break };
             if let Err(e) = inner.on_message(m.type_id, m.stream_id, m.payload) {
                 return Err(inner.fail(CloseReason::Message(e), InputError::Message(e)));
@@ -403,10 +403,6 @@ impl<'c> Inner<'c> {
     fn event(&mut self, e: PlayerEvent<'static>) {
         // Input stops while the queue is nearly full, so this always fits.
         let _ = self.events.push_back(e);
-    }
-
-    fn count_in(&mut self, n: usize) {
-        self.ch.count_in(n);
     }
 
     fn user_control(&mut self, u: UserControl) -> Result<(), SendError> {

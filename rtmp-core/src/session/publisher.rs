@@ -180,12 +180,12 @@ impl<'b> Publisher<'b> {
         }
         let mut consumed = 0;
         if !inner.ch.link.is_open() {
-            consumed = match inner.ch.link.handshake(input) {
-                Ok(n) => n,
+            let (n, opened) = match inner.ch.handshake(input) {
+                Ok(r) => r,
                 Err(e) => return Err(inner.fail(CloseReason::Handshake(e), InputError::Handshake(e))),
             };
-            inner.count_in(consumed);
-            if inner.ch.link.open_if_done() {
+            consumed = n;
+            if opened {
                 inner.on_open();
             }
             if !inner.ch.link.is_open() {
@@ -200,7 +200,7 @@ impl<'b> Publisher<'b> {
                 Err(e) => return Err(inner.fail(CloseReason::Chunk(e), InputError::Chunk(e))),
             };
             consumed += n;
-            inner.count_in(n);
+            inner.ch.count_in(n);
             let Some(m) = msg else { break };
             if let Err(e) = inner.on_message(m.type_id, m.payload) {
                 return Err(inner.fail(CloseReason::Message(e), InputError::Message(e)));
@@ -302,7 +302,7 @@ impl<'b> Publisher<'b> {
             _ => SendError::ControlBufferFull { needed: SCRATCH + 1 },
         })?;
         let sid = inner.stream_id;
-        inner.queue(CSID_DATA, type_id::DATA_AMF0, sid, &scratch[..n])
+        inner.ch.push(CSID_DATA, type_id::DATA_AMF0, sid, &scratch[..n])
     }
 
     /// Ends the session: when publishing, `FCUnpublish` and `deleteStream` are
@@ -313,10 +313,10 @@ impl<'b> Publisher<'b> {
             let mut scratch = [0u8; SCRATCH];
             let stream = inner.cfg.stream;
             if let Ok(n) = encode::fc_unpublish(&mut scratch, TX_FCUNPUBLISH, stream) {
-                let _ = inner.queue(CSID_COMMAND, type_id::COMMAND_AMF0, 0, &scratch[..n]);
+                let _ = inner.ch.push(CSID_COMMAND, type_id::COMMAND_AMF0, 0, &scratch[..n]);
             }
             if let Ok(n) = encode::delete_stream(&mut scratch, TX_DELETE, f64::from(inner.stream_id)) {
-                let _ = inner.queue(CSID_COMMAND, type_id::COMMAND_AMF0, 0, &scratch[..n]);
+                let _ = inner.ch.push(CSID_COMMAND, type_id::COMMAND_AMF0, 0, &scratch[..n]);
             }
         }
         if inner.state != PublisherState::Closed {
@@ -344,15 +344,6 @@ impl<'c> Inner<'c> {
             self.events.pop_front();
         }
         let _ = self.events.push_back(e);
-    }
-
-    fn count_in(&mut self, n: usize) {
-        self.ch.count_in(n);
-    }
-
-    /// Chunks a small control message into the transmit queue.
-    fn queue(&mut self, csid: u32, type_id: u8, stream_id: u32, payload: &[u8]) -> Result<(), SendError> {
-        self.ch.push(csid, type_id, stream_id, payload)
     }
 
     fn queue_command(

@@ -160,12 +160,10 @@ impl<'b> Server<'b> {
         inner.pending = Pending::None;
         let mut consumed = 0;
         if !inner.ch.link.is_open() {
-            consumed = match inner.ch.link.handshake(input) {
-                Ok(n) => n,
+            consumed = match inner.ch.handshake(input) {
+                Ok((n, _)) => n,
                 Err(e) => return Err(inner.fail(CloseReason::Handshake(e), InputError::Handshake(e))),
             };
-            inner.count_in(consumed);
-            inner.ch.link.open_if_done();
             if !inner.ch.link.is_open() {
                 return Ok(consumed);
             }
@@ -176,7 +174,7 @@ impl<'b> Server<'b> {
                 Err(e) => return Err(inner.fail(CloseReason::Chunk(e), InputError::Chunk(e))),
             };
             consumed += n;
-            inner.count_in(n);
+            inner.ch.count_in(n);
             let Some(m) = msg else { break };
             if let Err(e) = inner.on_message(m.type_id, m.stream_id, m.payload) {
                 return Err(inner.fail(CloseReason::Message(e), InputError::Message(e)));
@@ -345,21 +343,8 @@ impl Inner {
         err
     }
 
-    fn count_in(&mut self, n: usize) {
-        self.ch.count_in(n);
-    }
-
-    fn command(
-        &mut self,
-        csid: u32,
-        stream_id: u32,
-        f: impl FnOnce(&mut [u8]) -> Result<usize, crate::amf0::EncodeError>,
-    ) -> Result<(), SendError> {
-        self.ch.command(csid, stream_id, f)
-    }
-
     fn status(&mut self, stream_id: u32, s: &StatusInfo<'_>) -> Result<(), SendError> {
-        self.command(CSID_STREAM_COMMAND, stream_id, |b| encode::on_status(b, s))
+        self.ch.command(CSID_STREAM_COMMAND, stream_id, |b| encode::on_status(b, s))
     }
 
     fn user_control(&mut self, u: UserControl) -> Result<(), SendError> {
@@ -419,27 +404,29 @@ impl Inner {
                     description: "Connection succeeded.",
                 };
                 let tid = connect.transaction_id;
-                let _ = self.command(CSID_COMMAND, 0, |b| encode::connect_result(b, tid, "FMS/3,0,1,123", 31.0, &ok));
+                let _ =
+                    self.ch.command(CSID_COMMAND, 0, |b| encode::connect_result(b, tid, "FMS/3,0,1,123", 31.0, &ok));
                 self.pending = Pending::FromMessage;
             }
             Command::CreateStream { transaction_id } => {
                 let id = self.next_stream;
                 if self.streams.push((id, Role::Created)).is_ok() {
                     self.next_stream += 1;
-                    let _ = self.command(CSID_COMMAND, 0, |b| encode::result(b, transaction_id, Some(f64::from(id))));
+                    let _ =
+                        self.ch.command(CSID_COMMAND, 0, |b| encode::result(b, transaction_id, Some(f64::from(id))));
                 } else {
                     let err = StatusInfo {
                         level: "error",
                         code: "NetConnection.Call.Failed",
                         description: "Too many streams",
                     };
-                    let _ = self.command(CSID_COMMAND, 0, |b| encode::error(b, transaction_id, &err));
+                    let _ = self.ch.command(CSID_COMMAND, 0, |b| encode::error(b, transaction_id, &err));
                 }
             }
             Command::ReleaseStream { transaction_id, .. } | Command::FcPublish { transaction_id, .. }
                 if transaction_id != 0.0 =>
             {
-                let _ = self.command(CSID_COMMAND, 0, |b| encode::result(b, transaction_id, None));
+                let _ = self.ch.command(CSID_COMMAND, 0, |b| encode::result(b, transaction_id, None));
             }
             Command::Publish { .. } => {
                 if self.set_role(stream_id, Role::Created, Role::PublishPending).is_ok() {
