@@ -1,14 +1,46 @@
 //! What the connections share: the error type, socket helpers, C1/S1 randomness.
 
+use rtmp_core::chunk::ChunkedMessage;
 use rtmp_core::handshake::RANDOM_LEN;
 use rtmp_core::session::{CloseReason, InputError, SendError};
 use rtmp_core::time::Instant as CoreInstant;
 use rtmp_core::url::RtmpUrl;
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
+use std::mem::MaybeUninit;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
+
+/// Most slices handed to one `write_vectored`. Linux takes up to 1024; 64 is
+/// a 256 KiB frame at chunk size 4096 in two calls and 1 KiB of stack.
+pub const IOV_BATCH: usize = 64;
+
+/// Writes the next slices of `msgs`, in order, with one `write_vectored` of
+/// at most [`IOV_BATCH`] slices (header bytes from the session, payload from
+/// where the caller's frame lies), and returns the bytes the writer took;
+/// the caller [`advance`](ChunkedMessage::advance)s the messages by them.
+/// The slice array starts empty without being zeroed, which for small
+/// messages would cost more than filling it.
+pub fn write_gathered<'m, 'p: 'm, W: Write + ?Sized>(
+    out: &mut W,
+    msgs: impl IntoIterator<Item = &'m ChunkedMessage<'p>>,
+) -> io::Result<usize> {
+    let mut iov = [const { MaybeUninit::<IoSlice<'m>>::uninit() }; IOV_BATCH];
+    let mut filled = 0;
+    for msg in msgs {
+        let Some(room) = iov.get_mut(filled..).filter(|r| !r.is_empty()) else { break };
+        let k = msg.fill_with(room, |s| MaybeUninit::new(IoSlice::new(s)));
+        filled += k.min(room.len());
+    }
+    // SAFETY: `ChunkedMessage::fill_with` (rtmp-core, this workspace) writes
+    // `out[..k]` and returns `k`, so `iov[..filled]` are initialised; a test
+    // there checks every slot it reports against the slice iterator. (Counting
+    // writes in a closure instead would make this local, at a third more
+    // time per slice.) `MaybeUninit<T>` has the layout of `T`.
+    let iov = unsafe { &*(&raw const iov[..filled] as *const [IoSlice<'m>]) };
+    out.write_vectored(iov)
+}
 
 /// Why a connection failed: which server, at which step, and what happened.
 /// Never contains the stream name or key.

@@ -2,16 +2,13 @@
 //! a non-blocking socket, media written with `write_vectored` from the
 //! caller's buffers.
 
-use crate::net::{connect_tcp, random_bytes, wait, Connection, RtmpError, RtmpErrorKind};
+use crate::net::{connect_tcp, random_bytes, wait, write_gathered, Connection, RtmpError, RtmpErrorKind};
 use rtmp_core::session::{Event, Publisher, PublisherConfig};
 use rtmp_core::time::{Instant as CoreInstant, RtmpTimestamp};
 use rtmp_core::url::RtmpUrl;
 use rustix::event::PollFlags;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, Read};
 use std::time::{Duration, Instant};
-
-/// Slices handed to one `write_vectored` call.
-const IOV_BATCH: usize = 64;
 
 /// Buffers a connection borrows; keep them alive as long as the connection.
 pub struct PushBuffers {
@@ -188,13 +185,7 @@ impl<'b> RtmpPush<'b> {
         };
         let mut msg = sent.map_err(|e| self.error("send", RtmpErrorKind::Send(e)))?;
         while !msg.is_done() {
-            let mut iov = [IoSlice::new(&[]); IOV_BATCH];
-            let mut n = 0;
-            for (slot, s) in iov.iter_mut().zip(msg.slices()) {
-                *slot = IoSlice::new(s);
-                n += 1;
-            }
-            match self.conn.stream.write_vectored(&iov[..n]) {
+            match write_gathered(&mut self.conn.stream, [&msg]) {
                 Ok(0) => return Err(self.error("send", RtmpErrorKind::Io(io::ErrorKind::WriteZero.into()))),
                 Ok(w) => {
                     msg.advance(w);

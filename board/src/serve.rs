@@ -14,7 +14,7 @@
 //! the keyframe cache (`gop_cache`), and time (setup and idle timeouts).
 //! Logs never contain query strings, where stream keys and signatures live.
 
-use crate::net::random_bytes;
+use crate::net::{random_bytes, write_gathered};
 use rtmp_core::chunk::DetachedMessage;
 use rtmp_core::flv::{self, TagType};
 use rtmp_core::message::type_id;
@@ -23,14 +23,13 @@ use rtmp_core::time::{Instant as CoreInstant, RtmpTimestamp};
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
-use std::io::{self, BufWriter, IoSlice, Read, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-const IOV_BATCH: usize = 64;
 /// Messages chunked ahead for one player, written together.
 const BATCH: usize = 8;
 const READ_CHUNK: usize = 64 * 1024;
@@ -748,18 +747,7 @@ impl Conn {
             }
             let mut msgs: Vec<_> =
                 self.inflight.iter().zip(&parts).filter_map(|((d, _), p)| d.attach(&p[..])).collect();
-            let mut iov = [IoSlice::new(&[]); IOV_BATCH];
-            let mut n = 0;
-            'fill: for m in &msgs {
-                for s in m.slices() {
-                    if n == IOV_BATCH {
-                        break 'fill;
-                    }
-                    iov[n] = IoSlice::new(s);
-                    n += 1;
-                }
-            }
-            let written = match self.sock.write_vectored(&iov[..n]) {
+            let written = match write_gathered(&mut self.sock, &msgs) {
                 Ok(w) => w,
                 Err(e) => return self.write_failed(e, sent),
             };

@@ -40,31 +40,5 @@ pub struct MessageHeader {
     pub stream_id: u32,
 }
 
-/// Writes a basic header at the start of `out` (at least 3 bytes long);
-/// returns its length (1 to 3 bytes).
-#[inline]
-pub(crate) fn write_basic_header(out: &mut [u8], fmt: u8, csid: u32) -> usize {
-    let fmt = fmt << 6;
-    let [b0, b1, b2, ..] = out else { return 0 };
-    match csid {
-        0..=63 => {
-            *b0 = fmt | csid as u8;
-            1
-        }
-        64..=319 => {
-            *b0 = fmt;
-            *b1 = (csid - 64) as u8;
-            2
-        }
-        _ => {
-            let v = csid.saturating_sub(64);
-            *b0 = fmt | 1;
-            *b1 = v as u8;
-            *b2 = (v >> 8) as u8;
-            3
-        }
-    }
-}
-
 #[cfg(test)]
 mod roundtrip_tests;
