@@ -178,8 +178,8 @@ impl<const N: usize> ChunkWriter<N> {
             cont.put(field.swap_bytes(), 4);
         }
         let chunk = self.chunk_size as usize;
-        // Chunk sizes are powers of two in practice (4096 from us, OBS and
-        // librtmp; 128 by default), and a divide costs tens of cycles, per
+        // Chunk sizes are powers of two in practice (4096 from us and OBS,
+        // 128 by default), and a divide costs tens of cycles, per
         // message, on a C906 as on x86; otherwise (SRS's 60000) a 32-bit
         // divide (`length` has 24 bits).
         let chunks = if length <= self.chunk_size {
@@ -232,8 +232,8 @@ impl HeaderBytes {
 }
 
 /// The first and the continuation chunk header of a message, with their
-/// lengths, in one 32-byte array that is written as two 16-byte stores
-/// (which the copies of a message that follow can forward from).
+/// lengths, in one 32-byte array (written as two 16-byte stores, and one
+/// field to carry through `detach` and `attach`).
 #[derive(Clone, Copy)]
 struct Headers([u8; 32]);
 
@@ -629,6 +629,27 @@ mod tests {
         assert_eq!(w.write(h(65599, 0, 9, 1), &[]).unwrap().header()[..3], [0x01, 0xFF, 0xFF]);
         assert_eq!(w.write(h(1, 0, 9, 1), &[]).unwrap_err(), WriteError::InvalidChunkStreamId(1));
         assert_eq!(w.write(h(65600, 0, 9, 1), &[]).unwrap_err(), WriteError::InvalidChunkStreamId(65600));
+    }
+
+    #[test]
+    fn longest_header_three_byte_csid_and_extended_timestamp() {
+        let p = [0u8; 200];
+        let parts = [&p[..]];
+        let mut w = ChunkWriter::<4>::new();
+        let m = w.write(h(65599, 0x0123_4567, 9, 0x0A0B_0C0D), &parts).unwrap();
+        assert_eq!(
+            m.header(),
+            &[
+                0x01, 0xFF, 0xFF, // fmt 0, csid 65599
+                0xFF, 0xFF, 0xFF, // timestamp: extended
+                0x00, 0x00, 0xC8, 0x09, // length 200, video
+                0x0D, 0x0C, 0x0B, 0x0A, // stream id, little-endian
+                0x01, 0x23, 0x45, 0x67, // extended timestamp
+            ]
+        );
+        let cont: Vec<&[u8]> = m.slices().collect();
+        assert_eq!(cont[2], &[0xC1, 0xFF, 0xFF, 0x01, 0x23, 0x45, 0x67]);
+        assert_eq!(m.wire_len(), 18 + 200 + 7);
     }
 
     #[test]
