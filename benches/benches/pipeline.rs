@@ -17,6 +17,7 @@
 //! work (`package+chunk`) under 5 µs a frame.
 
 use board::camera::{Camera, CameraConfig};
+use board::net::write_gathered;
 use board::pipeline::send_stream;
 use board::push::{PushBuffers, PushOptions, RtmpPush};
 use board::serve::{RtmpServer, ServeOptions};
@@ -26,7 +27,6 @@ use rtmp_core::flv::avc::AvcPackager;
 use rtmp_core::handshake::RANDOM_LEN;
 use rtmp_core::session::{Event, Publisher, PublisherConfig, Server, ServerConfig, ServerEvent};
 use rtmp_core::time::{Instant, RtmpTimestamp};
-use std::io::{IoSlice, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
@@ -126,19 +126,12 @@ fn main() {
             if let Some(seq) = config {
                 let seq = [seq];
                 let msg = publisher.send_video(RtmpTimestamp(i * 33), &seq).unwrap();
-                let iov: Vec<IoSlice<'_>> = msg.slices().map(IoSlice::new).collect();
-                let _ = null.write_vectored(&iov);
+                let _ = write_gathered(&mut null, [&msg]);
             }
             let mut slots: [&[u8]; 33] = [&[]; 33];
             let parts = frame.parts(&mut slots).unwrap();
             let msg = publisher.send_video(RtmpTimestamp(i * 33), parts).unwrap();
-            let mut iov = [IoSlice::new(&[]); 64];
-            let mut n = 0;
-            for (slot, s) in iov.iter_mut().zip(msg.slices()) {
-                *slot = IoSlice::new(s);
-                n += 1;
-            }
-            let _ = null.write_vectored(&iov[..n]);
+            let _ = write_gathered(&mut null, [&msg]);
         }
         let t2 = thread_cpu_ns();
         bytes += send_stream(&mut push, &stream, &mut packager, i * 33).unwrap();

@@ -1,5 +1,4 @@
 /* Host SDK: SYS, ION and the physical memory behind VB, VI and VENC. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>

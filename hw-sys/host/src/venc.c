@@ -9,7 +9,6 @@
  * channel; the caller sizes the pack array from QueryStatus; GetFd polls
  * readable while a stream is ready; bit rates are in kbit/s.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
