@@ -799,6 +799,23 @@ where
     }
 }
 
+/// Like [`encode`] for a caller that knows the size `f` writes (`needed`),
+/// so `f` runs once: the buffer is left untouched when it is too small, and
+/// a wrong `needed` is reported as [`EncodeError::Nondeterministic`].
+pub(crate) fn encode_known_len<F>(buf: &mut [u8], needed: usize, mut f: F) -> Result<usize, EncodeError>
+where
+    F: FnMut(&mut Writer<'_>),
+{
+    let Some(buf) = buf.get_mut(..needed) else { return Err(EncodeError::BufferTooSmall { needed }) };
+    let mut w = Writer { buf, pos: 0, measuring: false, open: 0, error: None };
+    f(&mut w);
+    match w.error {
+        Some(e) => Err(e),
+        None if w.pos != needed || w.open != 0 => Err(EncodeError::Nondeterministic),
+        None => Ok(needed),
+    }
+}
+
 /// How many bytes `f` writes; for sizing buffers.
 pub fn encoded_len<F>(mut f: F) -> Result<usize, EncodeError>
 where

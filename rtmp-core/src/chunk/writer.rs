@@ -96,6 +96,7 @@ impl<const N: usize> ChunkWriter<N> {
     /// Chunks a message whose payload is the concatenation of `parts`.
     /// Nothing is copied: the result refers to `parts` and holds up to 25 bytes
     /// of headers of its own.
+    #[inline]
     pub fn write<'p>(&mut self, h: MessageHeader, parts: &'p [&'p [u8]]) -> Result<ChunkedMessage<'p>, WriteError> {
         if !(MIN_CSID..=MAX_CSID).contains(&h.csid) {
             return Err(WriteError::InvalidChunkStreamId(h.csid));

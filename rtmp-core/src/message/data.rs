@@ -74,7 +74,19 @@ impl DataMessage<'_> {
     /// Writes `@setDataFrame("onMetaData", {entries})` with an ECMA array, as
     /// ffmpeg and OBS send it.
     pub fn encode_metadata(buf: &mut [u8], entries: &[MetadataEntry<'_>]) -> Result<usize, EncodeError> {
-        amf0::encode(buf, |w| {
+        // The size is a sum over the entries, so the values are written in
+        // one pass instead of [`amf0::encode`]'s two (measure, then write).
+        let mut needed: usize = 16 + 13 + 5 + 3; // the two strings, the array header, its end
+        for e in entries {
+            let (k, value) = match *e {
+                MetadataEntry::Number(k, _) => (k, 9),
+                MetadataEntry::Boolean(k, _) => (k, 2),
+                MetadataEntry::String(k, v) if v.len() <= usize::from(u16::MAX) => (k, 3 + v.len()),
+                MetadataEntry::String(k, v) => (k, 5 + v.len()),
+            };
+            needed = needed.saturating_add(2 + k.len()).saturating_add(value);
+        }
+        amf0::encode_known_len(buf, needed, |w| {
             w.string("@setDataFrame").string("onMetaData").ecma_array_start(entries.len() as u32);
             for e in entries {
                 match *e {
@@ -144,6 +156,45 @@ impl StreamMetadata {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn one_pass_metadata_matches_the_two_pass_encoder() {
+        extern crate std;
+        let long = "x".repeat(70_000);
+        let mut a = std::vec![0u8; 80_000];
+        let mut b = std::vec![0u8; 80_000];
+        let cases: [&[MetadataEntry<'_>]; 4] = [
+            &[],
+            &[MetadataEntry::Number("width", 640.0), MetadataEntry::Boolean("stereo", false)],
+            &[MetadataEntry::String("encoder", "rtmp-core"), MetadataEntry::String("long", &long)],
+            &[MetadataEntry::Number("", 1.0)],
+        ];
+        for entries in cases {
+            let two_pass = amf0::encode(&mut b, |w| {
+                w.string("@setDataFrame").string("onMetaData").ecma_array_start(entries.len() as u32);
+                for e in entries {
+                    match *e {
+                        MetadataEntry::Number(k, v) => w.key(k).number(v),
+                        MetadataEntry::Boolean(k, v) => w.key(k).boolean(v),
+                        MetadataEntry::String(k, v) => w.key(k).string(v),
+                    };
+                }
+                w.object_end();
+            });
+            let one_pass = DataMessage::encode_metadata(&mut a, entries);
+            assert_eq!(one_pass, two_pass);
+            if let Ok(n) = one_pass {
+                assert_eq!(a[..n], b[..n]);
+                // One byte short: the size needed, and the buffer untouched.
+                let mut short = std::vec![0xAAu8; n - 1];
+                assert_eq!(
+                    DataMessage::encode_metadata(&mut short, entries),
+                    Err(EncodeError::BufferTooSmall { needed: n })
+                );
+                assert!(short.iter().all(|&x| x == 0xAA));
+            }
+        }
+    }
+
     #[test]
     fn metadata_from_streams() {
         let m = StreamMetadata {
