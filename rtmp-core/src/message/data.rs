@@ -86,18 +86,21 @@ impl DataMessage<'_> {
             };
             needed = needed.saturating_add(2 + k.len()).saturating_add(value);
         }
-        amf0::encode_known_len(buf, needed, |w| {
-            w.string("@setDataFrame").string("onMetaData").ecma_array_start(entries.len() as u32);
-            for e in entries {
-                match *e {
-                    MetadataEntry::Number(k, v) => w.key(k).number(v),
-                    MetadataEntry::Boolean(k, v) => w.key(k).boolean(v),
-                    MetadataEntry::String(k, v) => w.key(k).string(v),
-                };
-            }
-            w.object_end();
-        })
+        amf0::encode_known_len(buf, needed, |w| write_metadata(w, entries))
     }
+}
+
+/// The values of `@setDataFrame("onMetaData", {entries})`.
+fn write_metadata(w: &mut amf0::Writer<'_>, entries: &[MetadataEntry<'_>]) {
+    w.string("@setDataFrame").string("onMetaData").ecma_array_start(entries.len() as u32);
+    for e in entries {
+        match *e {
+            MetadataEntry::Number(k, v) => w.key(k).number(v),
+            MetadataEntry::Boolean(k, v) => w.key(k).boolean(v),
+            MetadataEntry::String(k, v) => w.key(k).string(v),
+        };
+    }
+    w.object_end();
 }
 
 /// `onMetaData` properties describing streams, built from the streams
@@ -169,17 +172,7 @@ mod tests {
             &[MetadataEntry::Number("", 1.0)],
         ];
         for entries in cases {
-            let two_pass = amf0::encode(&mut b, |w| {
-                w.string("@setDataFrame").string("onMetaData").ecma_array_start(entries.len() as u32);
-                for e in entries {
-                    match *e {
-                        MetadataEntry::Number(k, v) => w.key(k).number(v),
-                        MetadataEntry::Boolean(k, v) => w.key(k).boolean(v),
-                        MetadataEntry::String(k, v) => w.key(k).string(v),
-                    };
-                }
-                w.object_end();
-            });
+            let two_pass = amf0::encode(&mut b, |w| write_metadata(w, entries));
             let one_pass = DataMessage::encode_metadata(&mut a, entries);
             assert_eq!(one_pass, two_pass);
             if let Ok(n) = one_pass {
