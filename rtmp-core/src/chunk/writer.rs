@@ -269,8 +269,8 @@ impl Headers {
 }
 
 /// One chunked message, ready to send: its first header, then payload and
-/// continuation headers in turn. It is a cursor: [`fill`](Self::fill) lists the
-/// slices still to send (for `write_vectored`), [`advance`](Self::advance)
+/// continuation headers in turn. It is a cursor: [`fill_with`](Self::fill_with)
+/// lists the slices still to send (for `write_vectored`), [`advance`](Self::advance)
 /// records how many bytes went out, so a partial write resumes where it stopped.
 #[derive(Clone)]
 pub struct ChunkedMessage<'p> {
@@ -316,9 +316,10 @@ impl<'p> ChunkedMessage<'p> {
     }
 
     /// The slices still to send, in order: header bytes from `self`, payload
-    /// slices from the caller's parts. Push them into the driver's `IoSlice`
-    /// array, write, and report the bytes written with [`advance`](Self::advance);
-    /// take as many as the platform's `IOV_MAX` allows per call.
+    /// slices from the caller's parts. A driver fills its `IoSlice` array with
+    /// [`fill_with`](Self::fill_with) (faster than this iterator for messages
+    /// of many chunks), up to the platform's `IOV_MAX` per call, writes, and
+    /// reports the bytes written with [`advance`](Self::advance).
     pub fn slices(&self) -> Slices<'_> {
         let (first, cont) = (self.head.first(), self.head.cont());
         let chunk = self.chunk;
