@@ -69,6 +69,7 @@ fn encode_bench(c: &mut Criterion) {
         tc_url,
         player: false,
         four_cc_list: &[],
+        caps_ex: 0,
     };
     let mut out = [0u8; 1024];
     let n = encode::connect(&mut out, &params).unwrap();

@@ -14,6 +14,8 @@
 //! * [`flv`]: FLV file header, tags, a sans-IO reader and writer headers;
 //!   H.264 and AAC packaging; reading received audio/video tag bodies.
 //! * [`session`]: the sans-IO publisher, player and server sessions.
+//! * [`live`]: link policies (reconnect backoff, timestamp continuity,
+//!   drop-by-priority, bitrate adaptation, dead-link detection).
 //! * [`time`]: caller-supplied instants and wrapping RTMP timestamps.
 //!
 //! No input, however malformed, makes any function here panic: every parser
@@ -48,6 +50,7 @@ pub mod amf0;
 pub mod chunk;
 pub mod flv;
 pub mod handshake;
+pub mod live;
 pub mod message;
 pub mod session;
 pub mod time;

@@ -241,3 +241,52 @@ fn answers_pings_and_acknowledges_running_totals() {
     assert!(acks.len() >= 2, "{new:?}");
     assert!(acks.windows(2).all(|w| w[1] > w[0]) && *acks.last().unwrap() <= total_in, "{acks:?}");
 }
+
+#[test]
+fn link_health_and_reconnect_request() {
+    let answers = nginx_answers();
+    let mut recv = [0u8; 4096];
+    let mut cfg = PublisherConfig::new("live", "cap", "rtmp://127.0.0.1:1935/live");
+    cfg.ack_window = 262_144;
+    cfg.caps_ex = rtmp_core::session::CAPS_EX_RECONNECT;
+    let mut p = Publisher::new(cfg, &mut recv, Instant::ZERO, &[1; RANDOM_LEN]);
+    let mut wire = Vec::new();
+    flush(&mut p, &mut wire);
+    assert_eq!(feed(&mut p, &answers, &mut wire), answers.len());
+    assert_eq!(p.state(), PublisherState::Publishing);
+    // The window is announced before connect; connect carries capsEx.
+    let sent = sent_commands(&wire);
+    let names: Vec<&str> = sent.iter().map(|(_, _, w)| w.as_str()).take(3).collect();
+    assert_eq!(names, ["SetChunkSize(4096)", "WindowAckSize(262144)", "connect"]);
+    assert!(wire.windows(6).any(|w| w == b"capsEx"));
+    assert_eq!((p.acknowledged(), p.answers()), (None, 0));
+
+    // A ping of ours; the server's acknowledgement and ping response count as answers.
+    p.ping(Instant::from_millis(7000)).unwrap();
+    flush(&mut p, &mut wire);
+    let sent = sent_commands(&wire);
+    assert_eq!(sent.last().unwrap().2, "PingRequest(7000)");
+    let mut input = server_control(3, &1_000_000u32.to_be_bytes());
+    input.extend(server_control(4, &[0, 7, 0, 0, 0x1b, 0x58]));
+    assert_eq!(feed(&mut p, &input, &mut wire), input.len());
+    assert_eq!((p.acknowledged(), p.answers()), (Some(1_000_000), 2));
+
+    // Enhanced RTMP v2 reconnect request with a new tcUrl.
+    let mut status = [0u8; 512];
+    let len = rtmp_core::amf0::encode(&mut status, |w| {
+        w.string("onStatus").number(0.0).null().object_start();
+        w.key("level").string("status");
+        w.key("code").string("NetConnection.Connect.ReconnectRequest");
+        w.key("description").string("move");
+        w.key("tcUrl").string("rtmp://10.0.0.2/live");
+        w.object_end();
+    })
+    .unwrap();
+    let mut msg = vec![0x03, 0, 0, 0, 0, 0, len as u8, 20, 0, 0, 0, 0];
+    msg.extend_from_slice(&status[..len]);
+    assert_eq!(feed(&mut p, &msg, &mut wire), msg.len());
+    let events: Vec<Event> = std::iter::from_fn(|| p.poll_event()).collect();
+    assert!(events.contains(&Event::ReconnectRequest), "{events:?}");
+    assert_eq!(p.reconnect_tc_url(), "rtmp://10.0.0.2/live");
+    assert_eq!(p.state(), PublisherState::Publishing, "still publishing until the caller moves");
+}

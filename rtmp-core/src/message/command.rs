@@ -274,6 +274,10 @@ impl<'a> Connect<'a> {
     pub fn object_encoding(&self) -> Option<f64> {
         self.properties.get_number("objectEncoding")
     }
+    /// `capsEx` (Enhanced RTMP v2 capability bits), if present.
+    pub fn caps_ex(&self) -> Option<f64> {
+        self.properties.get_number("capsEx")
+    }
     /// `fourCcList` (Enhanced RTMP), if present.
     pub fn four_cc_list(&self) -> Option<amf0::StrictArray<'a>> {
         match self.properties.get("fourCcList") {
@@ -371,6 +375,9 @@ pub struct ConnectParams<'s> {
     pub player: bool,
     /// `fourCcList` (Enhanced RTMP), omitted when empty: e.g. `["hvc1", "avc1"]`.
     pub four_cc_list: &'s [&'s str],
+    /// `capsEx` (Enhanced RTMP v2), omitted when 0: bit 0x01 says the
+    /// client handles `NetConnection.Connect.ReconnectRequest`.
+    pub caps_ex: u32,
 }
 
 impl fmt::Debug for ConnectParams<'_> {
@@ -411,6 +418,9 @@ pub mod encode {
                 for cc in p.four_cc_list {
                     w.string(cc);
                 }
+            }
+            if p.caps_ex != 0 {
+                w.key("capsEx").number(f64::from(p.caps_ex));
             }
             w.object_end();
         })
@@ -548,11 +558,13 @@ mod tests {
             tc_url: tc,
             player: false,
             four_cc_list: &["hvc1", "avc1"],
+            caps_ex: 1,
         };
         let n = encode::connect(&mut b, &p).unwrap();
         let Command::Connect(c) = decode(&b[..n]) else { panic!() };
         assert_eq!((c.app(), c.tc_url(), c.kind()), (Some("live"), Some(tc), Some("nonprivate")));
         assert_eq!(c.four_cc_list().unwrap().iter().nth(1), Some(Value::String("avc1")));
+        assert_eq!(c.caps_ex(), Some(1.0));
 
         let n = encode::publish(&mut b, 5.0, "cam?key=s", "live").unwrap();
         assert_eq!(

@@ -111,6 +111,11 @@ pub enum Event {
         /// The description.
         description: StatusText<128>,
     },
+    /// `NetConnection.Connect.ReconnectRequest` (Enhanced RTMP v2): the
+    /// server asks the client to reconnect, to the `tcUrl` in
+    /// [`Publisher::reconnect_tc_url`](super::Publisher::reconnect_tc_url)
+    /// when it gave one. Keep sending to the next keyframe, then move.
+    ReconnectRequest,
     /// The session is closed; reported once.
     Closed(CloseReason),
 }

@@ -33,5 +33,5 @@ mod server;
 
 pub use event::{CloseReason, Event, InputError, SendError, StatusText};
 pub use player::{MediaMessage, Player, PlayerConfig, PlayerEvent, PlayerState};
-pub use publisher::{Publisher, PublisherConfig, PublisherState};
+pub use publisher::{Publisher, PublisherConfig, PublisherState, CAPS_EX_RECONNECT, RECONNECT_TC_URL_MAX};
 pub use server::{Server, ServerConfig, ServerEvent};

@@ -438,6 +438,7 @@ impl<'c> Inner<'c> {
                     tc_url: cfg.tc_url,
                     player: true,
                     four_cc_list: &[],
+                    caps_ex: 0,
                 },
             )
         });

@@ -50,7 +50,21 @@ pub struct PublisherConfig<'c> {
     pub setup_timeout: Duration,
     /// `fourCcList` for Enhanced RTMP (e.g. `["hvc1"]`); empty for H.264.
     pub four_cc_list: &'c [&'c str],
+    /// `capsEx` in `connect` (Enhanced RTMP v2); set [`CAPS_EX_RECONNECT`]
+    /// when the caller acts on [`Event::ReconnectRequest`].
+    pub caps_ex: u32,
+    /// Window Acknowledgement Size announced to the server after `connect`
+    /// (0: none). A server then acknowledges every that many bytes, which
+    /// shows the stream arriving ([`Publisher::acknowledged`]).
+    pub ack_window: u32,
 }
+
+/// `capsEx` bit: the client handles `NetConnection.Connect.ReconnectRequest`
+/// (Enhanced RTMP v2).
+pub const CAPS_EX_RECONNECT: u32 = 0x01;
+
+/// Longest `tcUrl` kept from a reconnect request.
+pub const RECONNECT_TC_URL_MAX: usize = 256;
 
 impl core::fmt::Debug for PublisherConfig<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -77,6 +91,8 @@ impl<'c> PublisherConfig<'c> {
             handshake: HandshakeMode::Digest,
             setup_timeout: Duration::from_secs(10),
             four_cc_list: &[],
+            caps_ex: 0,
+            ack_window: 0,
         }
     }
 }
@@ -111,6 +127,12 @@ struct Inner<'c> {
     deadline: Instant,
     /// Messages from the peer that could not be decoded and were not needed.
     ignored: u32,
+    /// The last Acknowledgement's sequence number (bytes received by the server).
+    acked: Option<u32>,
+    /// Acknowledgements and ping responses received.
+    answers: u32,
+    /// The new address of the last `NetConnection.Connect.ReconnectRequest`.
+    reconnect_tc_url: heapless::String<RECONNECT_TC_URL_MAX>,
 }
 
 /// A publishing client session. See the [module docs](super) for the contract.
@@ -152,6 +174,9 @@ impl<'b> Publisher<'b> {
                 stream_id: 0,
                 deadline: now + cfg.setup_timeout,
                 ignored: 0,
+                acked: None,
+                answers: 0,
+                reconnect_tc_url: heapless::String::new(),
             },
         }
     }
@@ -169,6 +194,36 @@ impl<'b> Publisher<'b> {
     /// Messages from the server that were malformed but not needed, and so ignored.
     pub fn ignored_messages(&self) -> u32 {
         self.inner.ignored
+    }
+
+    /// The sequence number of the server's last Acknowledgement: how many
+    /// bytes it says it received (wrapping at 2^32), if it acknowledged.
+    pub fn acknowledged(&self) -> Option<u32> {
+        self.inner.acked
+    }
+
+    /// How many acknowledgements and ping responses the server sent: a
+    /// server that answers is alive (see [`crate::live::LinkWatch`]).
+    pub fn answers(&self) -> u32 {
+        self.inner.answers
+    }
+
+    /// The `tcUrl` of the last [`Event::ReconnectRequest`], empty when the
+    /// server asked to reconnect to the same address (or sent a longer one
+    /// than [`RECONNECT_TC_URL_MAX`]).
+    pub fn reconnect_tc_url(&self) -> &str {
+        &self.inner.reconnect_tc_url
+    }
+
+    /// Queues a ping request (User Control 6) carrying `now` in ms; the
+    /// server's response counts in [`answers`](Self::answers). Servers that
+    /// do not answer pings are harmless.
+    pub fn ping(&mut self, now: Instant) -> Result<(), SendError> {
+        match self.inner.state {
+            PublisherState::Closed => Err(SendError::Closed),
+            PublisherState::Handshaking => Err(SendError::NotPublishing),
+            _ => self.inner.ch.user_control(crate::message::UserControl::PingRequest(now.as_millis() as u32)),
+        }
     }
 
     /// Feeds received bytes; returns how many were consumed.
@@ -365,6 +420,10 @@ impl<'c> Inner<'c> {
         if self.ch.protocol_control(ProtocolControl::SetChunkSize(size)).is_ok() {
             let _ = self.ch.writer.set_chunk_size(size);
         }
+        if self.cfg.ack_window > 0 {
+            // The queue is empty here; this cannot fail.
+            let _ = self.ch.protocol_control(ProtocolControl::WindowAckSize(self.cfg.ack_window));
+        }
         let cfg = self.cfg;
         self.queue_command(CSID_COMMAND, 0, |buf| {
             encode::connect(
@@ -377,6 +436,7 @@ impl<'c> Inner<'c> {
                     tc_url: cfg.tc_url,
                     player: false,
                     four_cc_list: cfg.four_cc_list,
+                    caps_ex: cfg.caps_ex,
                 },
             )
         });
@@ -412,7 +472,15 @@ impl<'c> Inner<'c> {
     fn on_message(&mut self, type_id: u8, payload: &[u8]) -> Result<(), MessageError> {
         match type_id {
             type_id::SET_CHUNK_SIZE..=type_id::SET_PEER_BANDWIDTH => {
-                self.ch.on_control(type_id, payload)?;
+                if type_id == type_id::ACKNOWLEDGEMENT {
+                    if let Ok(ProtocolControl::Acknowledgement(seq)) = ProtocolControl::decode(type_id, payload) {
+                        self.acked = Some(seq);
+                        self.answers = self.answers.wrapping_add(1);
+                    }
+                }
+                if let Some(crate::message::UserControl::PingResponse(_)) = self.ch.on_control(type_id, payload)? {
+                    self.answers = self.answers.wrapping_add(1);
+                }
             }
             type_id::COMMAND_AMF0 | type_id::COMMAND_AMF3 => {
                 // A command we cannot parse is one we do not need (the ones we
@@ -471,6 +539,16 @@ impl<'c> Inner<'c> {
                 } else if s.code == "NetStream.Publish.Start" && self.state == PublisherState::StartingPublish {
                     self.state = PublisherState::Publishing;
                     self.event(Event::PublishStarted { stream_id: self.stream_id });
+                } else if s.code == "NetConnection.Connect.ReconnectRequest" {
+                    // Enhanced RTMP v2: the server asks us to move (optionally to
+                    // a new tcUrl); the caller finishes the GOP, then reconnects.
+                    self.reconnect_tc_url.clear();
+                    if let Some(url) = s.info.get_str("tcUrl") {
+                        if self.reconnect_tc_url.push_str(url).is_err() {
+                            self.reconnect_tc_url.clear();
+                        }
+                    }
+                    self.event(Event::ReconnectRequest);
                 } else {
                     self.event(Event::Status {
                         code: StatusText::new(s.code),
