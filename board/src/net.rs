@@ -65,6 +65,8 @@ pub enum RtmpErrorKind {
     Closed(Box<CloseReason>),
     /// A media message could not be sent.
     Send(SendError),
+    /// The link stopped moving (see [`rtmp_core::live::LinkWatch`]).
+    Dead(rtmp_core::live::DeadLink),
 }
 
 impl RtmpError {
@@ -88,6 +90,7 @@ impl fmt::Display for RtmpError {
             RtmpErrorKind::Io(e) => write!(f, "{e}"),
             RtmpErrorKind::Closed(r) => write!(f, "{r}"),
             RtmpErrorKind::Send(e) => write!(f, "{e}"),
+            RtmpErrorKind::Dead(e) => write!(f, "{e}"),
         }
     }
 }
@@ -107,6 +110,7 @@ impl From<RtmpError> for io::Error {
             RtmpErrorKind::Io(io) => io.kind(),
             RtmpErrorKind::Closed(r) if matches!(**r, CloseReason::Refused { .. }) => io::ErrorKind::PermissionDenied,
             RtmpErrorKind::Closed(r) if matches!(**r, CloseReason::Timeout(_)) => io::ErrorKind::TimedOut,
+            RtmpErrorKind::Dead(_) => io::ErrorKind::TimedOut,
             RtmpErrorKind::Url(_) => io::ErrorKind::InvalidInput,
             _ => io::ErrorKind::Other,
         };
@@ -129,6 +133,74 @@ pub(crate) fn connect_tcp(url: &RtmpUrl<'_>, timeout: Duration) -> Result<TcpStr
         }
     }
     Err(("connect", last))
+}
+
+/// Linux's `TCP_NOTSENT_LOWAT` (include/uapi/linux/tcp.h), absent from the libc crate.
+const TCP_NOTSENT_LOWAT: libc::c_int = 25;
+
+/// Settings for a live link: `TCP_USER_TIMEOUT` and keepalive so the kernel
+/// gives up on a dead peer within about `timeout` too, and with
+/// `notsent_lowat` a bound on the bytes waiting unsent in the kernel (the
+/// socket takes more only when fewer wait), so frames queue where they can
+/// still be dropped, not seconds deep in the send buffer.
+pub(crate) fn tune_live_socket(s: &TcpStream, timeout: Duration, notsent_lowat: Option<u32>) -> io::Result<()> {
+    use rustix::net::sockopt;
+    sockopt::set_tcp_user_timeout(s, timeout.as_millis().clamp(1000, u128::from(u32::MAX)) as u32)?;
+    sockopt::set_socket_keepalive(s, true)?;
+    let idle = (timeout / 3).max(Duration::from_secs(1));
+    sockopt::set_tcp_keepidle(s, Duration::from_secs(idle.as_secs().max(1)))?;
+    sockopt::set_tcp_keepintvl(s, Duration::from_secs(idle.as_secs().max(1)))?;
+    sockopt::set_tcp_keepcnt(s, 3)?;
+    if let Some(lowat) = notsent_lowat {
+        let v: libc::c_int = lowat.min(i32::MAX as u32) as libc::c_int;
+        // SAFETY: setsockopt reads `size_of::<c_int>()` bytes from `&v`, a
+        // live c_int; the descriptor is the stream's own.
+        let r = unsafe {
+            libc::setsockopt(
+                std::os::fd::AsRawFd::as_raw_fd(s),
+                libc::IPPROTO_TCP,
+                TCP_NOTSENT_LOWAT,
+                (&raw const v).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if r != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Bytes written to the socket that the peer has not acknowledged yet
+/// (`SIOCOUTQ`): in flight or unsent.
+pub(crate) fn unacked_bytes(s: &TcpStream) -> io::Result<u32> {
+    let mut n: libc::c_int = 0;
+    // SAFETY: TIOCOUTQ (= SIOCOUTQ on TCP sockets) writes one c_int to the
+    // pointer, which points at `n`.
+    let r = unsafe { libc::ioctl(std::os::fd::AsRawFd::as_raw_fd(s), libc::TIOCOUTQ, &raw mut n) };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n.max(0) as u32)
+}
+
+/// The kernel's smoothed round-trip time of the connection (`TCP_INFO`).
+pub(crate) fn round_trip(s: &TcpStream) -> Option<Duration> {
+    // SAFETY: tcp_info is plain integers; all-zero is a valid value.
+    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `info`, which is
+    // that large, and updates `len`.
+    let r = unsafe {
+        libc::getsockopt(
+            std::os::fd::AsRawFd::as_raw_fd(s),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            (&raw mut info).cast(),
+            &mut len,
+        )
+    };
+    (r == 0 && len as usize >= 72).then(|| Duration::from_micros(u64::from(info.tcpi_rtt)))
 }
 
 /// Waits until the socket is ready for `flags` (true) or `timeout` passes (false).
@@ -326,10 +398,8 @@ impl<'b> Connection<'b> {
     pub(crate) fn wait_writable(&mut self, step: &'static str, flags: PollFlags) -> Result<(), RtmpError> {
         match wait(&self.stream, flags, Some(self.stall)) {
             Ok(true) => Ok(()),
-            Ok(false) => Err(self.error(
-                step,
-                RtmpErrorKind::Io(io::Error::new(io::ErrorKind::TimedOut, "server stopped reading (send buffer full)")),
-            )),
+            // The server stopped reading: the send buffer stayed full.
+            Ok(false) => Err(self.error(step, RtmpErrorKind::Dead(rtmp_core::live::DeadLink::Stalled))),
             Err(e) => Err(self.error(step, RtmpErrorKind::Io(e))),
         }
     }

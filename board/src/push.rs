@@ -2,8 +2,12 @@
 //! a non-blocking socket, media written with `write_vectored` from the
 //! caller's buffers.
 
-use crate::net::{connect_tcp, random_bytes, wait, write_gathered, Connection, RtmpError, RtmpErrorKind};
-use rtmp_core::session::{Event, Publisher, PublisherConfig};
+use crate::net::{
+    connect_tcp, random_bytes, round_trip, tune_live_socket, unacked_bytes, wait, write_gathered, Connection, RtmpError,
+    RtmpErrorKind,
+};
+use rtmp_core::live::{DeadLink, LinkWatch};
+use rtmp_core::session::{Event, Publisher, PublisherConfig, CAPS_EX_RECONNECT};
 use rtmp_core::time::{Instant as CoreInstant, RtmpTimestamp};
 use rtmp_core::url::RtmpUrl;
 use rustix::event::PollFlags;
@@ -47,12 +51,44 @@ pub struct PushOptions {
     /// cannot take wait in the encoder's queue, where they can be dropped,
     /// instead of in the kernel.
     pub send_buffer: Option<usize>,
+    /// A link that stops moving this long counts as dead: no bytes accepted
+    /// by the socket while some wait, or (from a server that answers pings,
+    /// or acknowledges) no answer while we keep sending. Also the socket's
+    /// `TCP_USER_TIMEOUT`, and sets its keepalive. Default 10 s.
+    pub link_timeout: Duration,
+    /// Window Acknowledgement Size announced to the server (0: none).
+    /// Default 256 KiB: nginx-rtmp and SRS then acknowledge every 256 KiB,
+    /// which shows the stream arriving.
+    pub ack_window: u32,
+    /// `TCP_NOTSENT_LOWAT`: at most about this many bytes wait unsent in
+    /// the kernel (None: the kernel's default, no bound).
+    pub notsent_lowat: Option<u32>,
+    /// Advertise Enhanced RTMP `capsEx` Reconnect: the caller handles
+    /// [`RtmpPush::take_reconnect_request`]. Default off.
+    pub reconnect_requests: bool,
 }
 
 impl Default for PushOptions {
     fn default() -> Self {
-        PushOptions { chunk_size: 4096, timeout: Duration::from_secs(10), send_buffer: None }
+        PushOptions {
+            chunk_size: 4096,
+            timeout: Duration::from_secs(10),
+            send_buffer: None,
+            link_timeout: Duration::from_secs(10),
+            ack_window: 256 * 1024,
+            notsent_lowat: None,
+            reconnect_requests: false,
+        }
     }
+}
+
+/// What the kernel says of a live link.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LinkInfo {
+    /// Bytes written that the peer has not acknowledged (in flight or unsent).
+    pub unacked: u32,
+    /// Smoothed round-trip time, when the kernel reports it.
+    pub rtt: Option<Duration>,
 }
 
 /// Counters of a connection.
@@ -72,6 +108,13 @@ pub struct RtmpPush<'b> {
     conn: Connection<'b>,
     session: Publisher<'b>,
     messages_sent: u64,
+    watch: LinkWatch,
+    /// Bytes sent and received, ping answers and acknowledgement when last
+    /// looked at by the link watch.
+    seen: (u64, u64, u32, Option<u32>),
+    last_ack: Instant,
+    ack_window: u32,
+    reconnect: Option<String>,
 }
 
 impl<'b> RtmpPush<'b> {
@@ -92,6 +135,8 @@ impl<'b> RtmpPush<'b> {
             ));
         }
         let stream = connect_tcp(&parsed, opts.timeout).map_err(|(step, e)| err(step, RtmpErrorKind::Io(e)))?;
+        tune_live_socket(&stream, opts.link_timeout, opts.notsent_lowat)
+            .map_err(|e| err("connect", RtmpErrorKind::Io(e)))?;
         if let Some(size) = opts.send_buffer {
             rustix::net::sockopt::set_socket_send_buffer_size(&stream, size)
                 .map_err(|e| err("connect", RtmpErrorKind::Io(e.into())))?;
@@ -107,10 +152,26 @@ impl<'b> RtmpPush<'b> {
         let mut cfg = PublisherConfig::new(parsed.app(), parsed.stream(), tc);
         cfg.chunk_size = opts.chunk_size;
         cfg.setup_timeout = opts.timeout;
+        cfg.ack_window = opts.ack_window;
+        if opts.reconnect_requests {
+            cfg.caps_ex |= CAPS_EX_RECONNECT;
+        }
         let session = Publisher::new(cfg, reassembly, CoreInstant::ZERO, &random_bytes());
-        let conn = Connection::new(stream, recv, server, opts.timeout);
-        let mut push = RtmpPush { conn, session, messages_sent: 0 };
+        let conn = Connection::new(stream, recv, server, opts.link_timeout);
+        let mut push = RtmpPush {
+            conn,
+            session,
+            messages_sent: 0,
+            watch: LinkWatch::new(CoreInstant::ZERO, opts.link_timeout),
+            seen: (0, 0, 0, None),
+            last_ack: Instant::now(),
+            ack_window: opts.ack_window,
+            reconnect: None,
+        };
         push.wait_for_publish()?;
+        push.watch = LinkWatch::new(push.conn.now(), opts.link_timeout);
+        push.seen = (push.conn.bytes_sent, push.conn.bytes_received, push.session.answers(), push.session.acknowledged());
+        push.last_ack = Instant::now();
         Ok(push)
     }
 
@@ -126,6 +187,63 @@ impl<'b> RtmpPush<'b> {
             bytes_received: self.conn.bytes_received,
             messages_sent: self.messages_sent,
         }
+    }
+
+    /// The kernel's view of the link: unacknowledged bytes and round-trip time.
+    pub fn link_info(&self) -> LinkInfo {
+        LinkInfo { unacked: unacked_bytes(&self.conn.stream).unwrap_or(0), rtt: round_trip(&self.conn.stream) }
+    }
+
+    /// The server's last Acknowledgement: bytes it says it received (wrapping at 2^32).
+    pub fn acknowledged(&self) -> Option<u32> {
+        self.session.acknowledged()
+    }
+
+    /// The new `tcUrl` (empty: the same address) if the server sent an
+    /// Enhanced RTMP `NetConnection.Connect.ReconnectRequest`; taking it
+    /// clears it. Finish the GOP, then reconnect.
+    pub fn take_reconnect_request(&mut self) -> Option<String> {
+        self.reconnect.take()
+    }
+
+    /// Feeds the link watch: bytes moving, server answers, pings due; an
+    /// error when the link is dead.
+    fn watch(&mut self, step: &'static str) -> Result<(), RtmpError> {
+        let now = self.conn.now();
+        let (sent, received, answers, acked) = self.seen;
+        if self.conn.bytes_sent != sent {
+            self.watch.on_sent(now);
+        }
+        let answered = self.session.answers() != answers;
+        if self.conn.bytes_received != received || answered {
+            self.watch.on_heard(now, answered);
+        }
+        let ack = self.session.acknowledged();
+        if ack != acked {
+            self.last_ack = Instant::now();
+        }
+        self.seen = (self.conn.bytes_sent, self.conn.bytes_received, self.session.answers(), ack);
+        if self.watch.poll_ping(now) {
+            // Refused only while the control queue is full; the next one goes.
+            let _ = self.session.ping(now);
+        }
+        if let Some(dead) = self.watch.check(now, false) {
+            return Err(self.error(step, RtmpErrorKind::Dead(dead)));
+        }
+        // A server that acknowledges must keep doing so: three windows
+        // delivered beyond its last acknowledgement, and none for the timeout.
+        if let Some(acked) = ack {
+            let delivered = self.conn.bytes_sent.saturating_sub(u64::from(unacked_bytes(&self.conn.stream).unwrap_or(0)));
+            let behind = (delivered as u32).wrapping_sub(acked);
+            if self.ack_window > 0
+                && behind < u32::MAX / 2
+                && behind > self.ack_window.saturating_mul(3)
+                && self.last_ack.elapsed() >= self.watch.timeout()
+            {
+                return Err(self.error(step, RtmpErrorKind::Dead(DeadLink::Silent)));
+            }
+        }
+        Ok(())
     }
 
     fn error(&self, step: &'static str, kind: RtmpErrorKind) -> RtmpError {
@@ -164,11 +282,13 @@ impl<'b> RtmpPush<'b> {
 
     fn check_events(&mut self, step: &'static str) -> Result<(), RtmpError> {
         while let Some(e) = self.session.poll_event() {
-            if let Event::Closed(reason) = e {
-                return Err(self.error(step, RtmpErrorKind::Closed(Box::new(reason))));
+            match e {
+                Event::Closed(reason) => return Err(self.error(step, RtmpErrorKind::Closed(Box::new(reason)))),
+                Event::ReconnectRequest => self.reconnect = Some(self.session.reconnect_tc_url().to_string()),
+                _ => {}
             }
         }
-        Ok(())
+        self.watch(step)
     }
 
     /// Sends one media message of `type_id` 8 (audio), 9 (video) or 18 (data):

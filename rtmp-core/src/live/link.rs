@@ -79,9 +79,10 @@ impl LinkWatch {
         self.last_sent = self.last_sent.max(now);
     }
 
-    /// The server sent bytes at `now`. `answer` when they include an
-    /// acknowledgement or a ping response (the server answers, so its
-    /// silence will mean something).
+    /// The server sent bytes at `now`. `answer` when they include a ping
+    /// response (the server answers pings, so its silence will mean
+    /// something). Acknowledgements come only every window of bytes, which
+    /// at a low bitrate may be rarer than the timeout: pass `false` for them.
     pub fn on_heard(&mut self, now: Instant, answer: bool) {
         self.last_heard = self.last_heard.max(now);
         self.responsive |= answer;

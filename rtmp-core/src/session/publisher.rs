@@ -129,7 +129,7 @@ struct Inner<'c> {
     ignored: u32,
     /// The last Acknowledgement's sequence number (bytes received by the server).
     acked: Option<u32>,
-    /// Acknowledgements and ping responses received.
+    /// Ping responses received.
     answers: u32,
     /// The new address of the last `NetConnection.Connect.ReconnectRequest`.
     reconnect_tc_url: heapless::String<RECONNECT_TC_URL_MAX>,
@@ -202,8 +202,8 @@ impl<'b> Publisher<'b> {
         self.inner.acked
     }
 
-    /// How many acknowledgements and ping responses the server sent: a
-    /// server that answers is alive (see [`crate::live::LinkWatch`]).
+    /// How many ping responses the server sent: a server that answers pings
+    /// is alive while it answers (see [`crate::live::LinkWatch`]).
     pub fn answers(&self) -> u32 {
         self.inner.answers
     }
@@ -475,7 +475,6 @@ impl<'c> Inner<'c> {
                 if type_id == type_id::ACKNOWLEDGEMENT {
                     if let Ok(ProtocolControl::Acknowledgement(seq)) = ProtocolControl::decode(type_id, payload) {
                         self.acked = Some(seq);
-                        self.answers = self.answers.wrapping_add(1);
                     }
                 }
                 if let Some(crate::message::UserControl::PingResponse(_)) = self.ch.on_control(type_id, payload)? {
