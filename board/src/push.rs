@@ -3,8 +3,8 @@
 //! caller's buffers.
 
 use crate::net::{
-    connect_tcp, random_bytes, round_trip, tune_live_socket, unacked_bytes, wait, write_gathered, Connection, RtmpError,
-    RtmpErrorKind,
+    connect_tcp, random_bytes, round_trip, tune_live_socket, unacked_bytes, wait, write_gathered, Connection,
+    RtmpError, RtmpErrorKind,
 };
 use rtmp_core::live::{DeadLink, LinkWatch};
 use rtmp_core::session::{Event, Publisher, PublisherConfig, CAPS_EX_RECONNECT};
@@ -43,8 +43,7 @@ impl PushBuffers {
 pub struct PushOptions {
     /// Outgoing chunk size.
     pub chunk_size: u32,
-    /// TCP connect timeout, the time allowed from connect to publish start,
-    /// and how long a write may stall before the server counts as gone.
+    /// TCP connect timeout, and the time allowed from connect to publish start.
     pub timeout: Duration,
     /// The socket's send buffer (`SO_SNDBUF`), or the kernel's default. A
     /// small one keeps a live stream's latency low: frames the network
@@ -170,7 +169,8 @@ impl<'b> RtmpPush<'b> {
         };
         push.wait_for_publish()?;
         push.watch = LinkWatch::new(push.conn.now(), opts.link_timeout);
-        push.seen = (push.conn.bytes_sent, push.conn.bytes_received, push.session.answers(), push.session.acknowledged());
+        push.seen =
+            (push.conn.bytes_sent, push.conn.bytes_received, push.session.answers(), push.session.acknowledged());
         push.last_ack = Instant::now();
         Ok(push)
     }
@@ -233,7 +233,8 @@ impl<'b> RtmpPush<'b> {
         // A server that acknowledges must keep doing so: three windows
         // delivered beyond its last acknowledgement, and none for the timeout.
         if let Some(acked) = ack {
-            let delivered = self.conn.bytes_sent.saturating_sub(u64::from(unacked_bytes(&self.conn.stream).unwrap_or(0)));
+            let delivered =
+                self.conn.bytes_sent.saturating_sub(u64::from(unacked_bytes(&self.conn.stream).unwrap_or(0)));
             let behind = (delivered as u32).wrapping_sub(acked);
             if self.ack_window > 0
                 && behind < u32::MAX / 2

@@ -380,6 +380,26 @@ impl<'s> Stream<'s> {
         self.packs().next().map_or(0, |p| p.pts_us)
     }
 
+    /// Whether other frames refer to this one: some slice has a non-zero
+    /// `nal_ref_idc` (H.264 7.4.1), read from the NAL header byte only.
+    /// A frame the drop policy may drop alone when it is not.
+    pub fn is_reference(&self) -> bool {
+        let mut slices = 0;
+        for nal in self.packs().filter_map(|p| p.nal_unit()) {
+            match nal.first() {
+                Some(&b) if (1..=5).contains(&(b & 0x1f)) => {
+                    slices += 1;
+                    if b & 0x60 != 0 {
+                        return true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Packs we cannot read count as reference: never dropped alone.
+        slices == 0
+    }
+
     /// Whether this is an IDR frame.
     pub fn is_keyframe(&self) -> bool {
         self.packs().any(|p| p.nal_type == ffi::H264E_NALU_IDRSLICE as u32)

@@ -24,7 +24,7 @@ fn stalled_server_is_an_error_not_a_hang() {
     });
     let url = format!("rtmp://127.0.0.1:{port}/live/cap");
     let mut bufs = PushBuffers::new();
-    let opts = PushOptions { timeout: Duration::from_secs(1), ..PushOptions::default() };
+    let opts = PushOptions { link_timeout: Duration::from_secs(1), ..PushOptions::default() };
     let mut push = RtmpPush::connect(&url, &mut bufs, opts).unwrap();
     let frame = vec![0x41u8; 64 * 1024];
     let header = [0x27u8, 1, 0, 0, 0];
@@ -34,8 +34,9 @@ fn stalled_server_is_an_error_not_a_hang() {
     let took = started.elapsed();
     let _ = stop_tx.send(());
     server.join().unwrap();
-    assert!(matches!(&err.kind, board::RtmpErrorKind::Io(e) if e.kind() == std::io::ErrorKind::TimedOut), "{err}");
+    assert!(matches!(&err.kind, board::RtmpErrorKind::Dead(rtmp_core::live::DeadLink::Stalled)), "{err}");
     assert_eq!(err.step, "send");
     assert!(err.to_string().starts_with(&format!("127.0.0.1:{port}: send: ")), "{err}");
     assert!(took < Duration::from_secs(20), "{took:?}");
+    assert_eq!(std::io::Error::from(err).kind(), std::io::ErrorKind::TimedOut);
 }

@@ -20,21 +20,37 @@
 //! when it is on the socket. Capture never waits for the network: the
 //! encoder's stream queue is bounded, and when the network falls behind
 //! the frames that do not fit are dropped before encoding and counted.
+//!
+//! The stream stays up on a bad network ([`LinkOptions`]): a failed link
+//! (error, reset, close, stall, silence, a stale-publisher refusal)
+//! reconnects with backoff, each new connection starting with metadata,
+//! sequence headers and a freshly requested IDR, timestamps continuing;
+//! a queue that grows (measured in milliseconds) drops video by priority
+//! and steps the encoder's bitrate down to what the link carries, then back
+//! up. [`Rtmp::stats`] reports the stream's health ([`Stats`]); a
+//! [`Monitor`] turns it into alerts.
+
+mod link;
+mod stats;
+
+pub use link::LinkOptions;
+use stats::Counters;
+pub use stats::{Alert, AlertRules, Drops, LinkState, Monitor, Stats};
 
 use crate::audio::{AacEncoder, AudioIn};
 use crate::camera::Camera;
-use crate::push::{PushBuffers, PushOptions, RtmpPush};
+use crate::push::RtmpPush;
 use crate::sys::MpiError;
 use crate::venc::{Venc, VencConfig, VencInput};
 use crate::RtmpError;
-use rtmp_core::flv::aac::{AacConfig, RAW_HEADER};
+use rtmp_core::flv::aac::AacConfig;
 use rtmp_core::flv::avc::AvcPackager;
-use rtmp_core::message::{MetadataEntry, StreamMetadata};
+use rtmp_core::message::StreamMetadata;
 use rtmp_core::url::RtmpUrl;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, TrySendError};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, TrySendError};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -89,38 +105,6 @@ impl From<RtmpError> for PipelineError {
     }
 }
 
-/// What the pipeline has done so far.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Stats {
-    /// Video bits per second sent, averaged since start.
-    pub bitrate: f64,
-    /// Video frames per second sent, averaged since start.
-    pub fps: f64,
-    /// Encoded frames waiting for the network now.
-    pub queued_frames: u32,
-    /// Camera frames dropped (the encoder's queue was full, or the camera
-    /// dropped them) plus audio frames dropped.
-    pub dropped_frames: u64,
-    /// Video frames sent.
-    pub video_frames: u64,
-    /// Audio frames sent.
-    pub audio_frames: u64,
-    /// Bytes of video and audio payload sent.
-    pub bytes_sent: u64,
-    /// Seconds since start.
-    pub seconds: f64,
-}
-
-#[derive(Default)]
-struct Counters {
-    video_frames: AtomicU64,
-    video_bytes: AtomicU64,
-    audio_frames: AtomicU64,
-    audio_bytes: AtomicU64,
-    dropped: AtomicU64,
-    queued: AtomicU64,
-}
-
 struct Running {
     stop: Arc<AtomicBool>,
     capture: JoinHandle<Result<Camera, (Camera, PipelineError)>>,
@@ -139,6 +123,8 @@ pub struct Rtmp {
     running: Option<Running>,
     counters: Arc<Counters>,
     finished: Option<Stats>,
+    link: LinkOptions,
+    last_error: Arc<Mutex<Option<String>>>,
 }
 
 impl fmt::Debug for Rtmp {
@@ -174,12 +160,42 @@ impl Rtmp {
             running: None,
             counters: Arc::default(),
             finished: None,
+            link: LinkOptions::default(),
+            last_error: Arc::default(),
         })
     }
 
     /// Sets the video bit rate (before `start`).
     pub fn set_bitrate(&mut self, bitrate: u32) {
         self.bitrate = bitrate.max(10_000);
+    }
+
+    /// How the stream stays up: reconnect backoff, dead-link timeout, drop
+    /// thresholds, adaptive bitrate (before `start`).
+    pub fn set_link_options(&mut self, link: LinkOptions) -> Result<(), PipelineError> {
+        if self.running.is_some() {
+            return Err(PipelineError::Running);
+        }
+        self.link = link;
+        Ok(())
+    }
+
+    /// Reconnect tries after a failure: `None` (default) for ever, `Some(0)` never.
+    pub fn set_max_retries(&mut self, max_retries: Option<u32>) -> Result<(), PipelineError> {
+        let mut link = self.link;
+        link.backoff.max_retries = max_retries;
+        self.set_link_options(link)
+    }
+
+    /// The link options in force.
+    pub fn link_options(&self) -> LinkOptions {
+        self.link
+    }
+
+    /// The last link failure, as one line naming the server, the step and
+    /// the reason (kept while reconnecting; the stream key never appears).
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The camera to stream.
@@ -201,7 +217,11 @@ impl Rtmp {
     }
 
     /// Connects, publishes and starts streaming. Returns once the server
-    /// has accepted the stream, or with what failed.
+    /// has accepted the stream; or, when the first try fails, with a
+    /// refusal that will not heal (bad key, denied) or any failure when
+    /// retries are off. Other first failures (server not up yet) return
+    /// `Ok` and the pipeline keeps trying: see [`Stats::state`] and
+    /// [`last_error`](Self::last_error).
     pub fn start(&mut self) -> Result<(), PipelineError> {
         if self.running.is_some() {
             return Err(PipelineError::Running);
@@ -230,6 +250,7 @@ impl Rtmp {
         };
         self.counters = Arc::default();
         self.finished = None;
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = None;
         let stop = Arc::new(AtomicBool::new(false));
         let epoch_us = monotonic_us();
         let metadata = StreamMetadata {
@@ -246,10 +267,23 @@ impl Rtmp {
         let (ready_tx, ready_rx) = sync_channel::<Result<(), PipelineError>>(1);
         let (audio_tx, audio_rx) = sync_channel::<AudioMessage>(64);
         let network = {
-            let (url, stop, counters) = (self.url.clone(), stop.clone(), self.counters.clone());
+            let net = link::Network {
+                url: self.url.clone(),
+                venc,
+                audio_rx,
+                audio_bps: metadata.audio_kbps.map_or(0, |k| (k * 1000.0) as u32 + 8_000),
+                metadata,
+                epoch_us,
+                stop: stop.clone(),
+                counters: self.counters.clone(),
+                ready: Some(ready_tx),
+                opts: self.link,
+                bitrate: self.bitrate,
+                last_error: self.last_error.clone(),
+            };
             std::thread::Builder::new()
                 .name("rtmp-network".into())
-                .spawn(move || network(url, venc, audio_rx, metadata, epoch_us, stop, counters, ready_tx))
+                .spawn(move || net.run())
                 .map_err(|_| PipelineError::Panicked("network"))?
         };
         match ready_rx.recv() {
@@ -295,7 +329,8 @@ impl Rtmp {
         Ok(())
     }
 
-    /// Whether the pipeline runs (it stops by itself when the connection fails).
+    /// Whether the pipeline runs (it stops by itself only when it gives up
+    /// reconnecting: a retry limit, or a refusal that does not heal).
     pub fn is_running(&self) -> bool {
         self.running.as_ref().is_some_and(|r| !r.network.is_finished())
     }
@@ -309,19 +344,7 @@ impl Rtmp {
     }
 
     fn stats_over(&self, secs: f64) -> Stats {
-        let c = &self.counters;
-        let video_frames = c.video_frames.load(Ordering::Relaxed);
-        let video_bytes = c.video_bytes.load(Ordering::Relaxed);
-        Stats {
-            bitrate: if secs > 0.0 { video_bytes as f64 * 8.0 / secs } else { 0.0 },
-            fps: if secs > 0.0 { video_frames as f64 / secs } else { 0.0 },
-            queued_frames: c.queued.load(Ordering::Relaxed) as u32,
-            dropped_frames: c.dropped.load(Ordering::Relaxed),
-            video_frames,
-            audio_frames: c.audio_frames.load(Ordering::Relaxed),
-            bytes_sent: video_bytes + c.audio_bytes.load(Ordering::Relaxed),
-            seconds: secs,
-        }
+        self.counters.snapshot(monotonic_us(), secs)
     }
 
     /// Stops streaming (unpublishing cleanly), gives the camera and audio
@@ -364,7 +387,7 @@ impl Rtmp {
             }
         }
         // Counted once every thread is done, so the last frames are in.
-        let stats = Stats { queued_frames: 0, ..self.stats_over(secs) };
+        let stats = Stats { queued_frames: 0, queue_ms: 0, ..self.stats_over(secs) };
         self.finished = Some(stats);
         match first_error {
             Some(e) => Err(e),
@@ -416,7 +439,7 @@ fn capture_one(camera: &Camera, input: &VencInput, counters: &Counters, last_pts
         Ok(Some(f)) => f,
         Ok(None) => return Ok(()),
         Err(e) if e.code == hw_sys::err::CVI_ERR_VI_NOMEM => {
-            counters.dropped.fetch_add(1, Ordering::Relaxed);
+            Counters::add(&counters.drop_camera, 1);
             return Ok(());
         }
         Err(e) => return Err(e),
@@ -424,13 +447,14 @@ fn capture_one(camera: &Camera, input: &VencInput, counters: &Counters, last_pts
     // Frames the camera itself dropped show as gaps in the timestamps.
     if *last_pts != 0 && frame.pts_us() > *last_pts + period_us * 3 / 2 {
         let lost = (frame.pts_us() - *last_pts) / period_us - 1;
-        counters.dropped.fetch_add(lost, Ordering::Relaxed);
+        Counters::add(&counters.drop_camera, lost);
     }
     *last_pts = frame.pts_us();
+    Counters::add(&counters.captured, 1);
     match input.send_frame(&frame, Duration::ZERO) {
         Ok(()) => Ok(()),
         Err(e) if e.code == hw_sys::err::CVI_ERR_VENC_BUF_FULL || e.code == hw_sys::err::CVI_ERR_VENC_BUSY => {
-            counters.dropped.fetch_add(1, Ordering::Relaxed);
+            Counters::add(&counters.drop_encoder_full, 1);
             Ok(())
         }
         Err(e) => Err(e),
@@ -473,7 +497,7 @@ fn audio(
             match tx.try_send(msg) {
                 Ok(()) => {}
                 Err(TrySendError::Full(_)) => {
-                    counters.dropped.fetch_add(1, Ordering::Relaxed);
+                    Counters::add(&counters.drop_audio, 1);
                 }
                 Err(TrySendError::Disconnected(_)) => {}
             }
@@ -486,79 +510,6 @@ fn audio(
         Some(e) => Err((ai, e)),
         None => Ok(ai),
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn network(
-    url: String,
-    mut venc: Venc,
-    audio_rx: Receiver<AudioMessage>,
-    metadata: StreamMetadata,
-    epoch_us: u64,
-    stop: Arc<AtomicBool>,
-    counters: Arc<Counters>,
-    ready: std::sync::mpsc::SyncSender<Result<(), PipelineError>>,
-) -> Result<(), PipelineError> {
-    let mut bufs = PushBuffers::new();
-    // A small send buffer: when the network is slow, frames wait (and are
-    // dropped) in the encoder's queue, not seconds deep in the kernel.
-    let opts = PushOptions { send_buffer: Some(128 * 1024), ..PushOptions::default() };
-    let mut push = match RtmpPush::connect(&url, &mut bufs, opts) {
-        Ok(p) => p,
-        Err(e) => {
-            let _ = ready.send(Err(PipelineError::Rtmp(e)));
-            return Ok(());
-        }
-    };
-    let mut slots: [MetadataEntry<'static>; 11] = [MetadataEntry::Number("", 0.0); 11];
-    if let Err(e) = push.send_metadata(metadata.entries(&mut slots)) {
-        let _ = ready.send(Err(PipelineError::Rtmp(e)));
-        return Ok(());
-    }
-    let _ = ready.send(Ok(()));
-    let result = stream_loop(&mut push, &mut venc, &audio_rx, epoch_us, &stop, &counters);
-    stop.store(true, Ordering::Relaxed);
-    let closed = push.close();
-    result?;
-    closed.map(|_| ()).map_err(PipelineError::Rtmp)
-}
-
-/// Sends the next encoded frame, if one is ready within 10 ms, straight
-/// from the encoder's memory; otherwise serves the connection.
-fn send_video(
-    push: &mut RtmpPush<'_>,
-    venc: &mut Venc,
-    packager: &mut AvcPackager,
-    waiting_for_keyframe: &mut bool,
-    epoch_us: u64,
-    counters: &Counters,
-) -> Result<(), PipelineError> {
-    let Some(stream) = venc.stream(Some(Duration::from_millis(10)))? else {
-        push.service()?;
-        return Ok(());
-    };
-    // The first frame sent must be a keyframe, with its configuration.
-    if *waiting_for_keyframe && !stream.is_keyframe() {
-        counters.dropped.fetch_add(1, Ordering::Relaxed);
-        drop(stream);
-        return Ok(venc.request_idr()?);
-    }
-    *waiting_for_keyframe = false;
-    let ts = rtmp_ms(stream.pts_us(), epoch_us);
-    match send_stream(push, &stream, packager, ts) {
-        Ok(bytes) => {
-            counters.video_frames.fetch_add(1, Ordering::Relaxed);
-            counters.video_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
-        }
-        // A frame the packager cannot read is skipped, and counted.
-        Err(SendStreamError::Avc(_)) => {
-            counters.dropped.fetch_add(1, Ordering::Relaxed);
-        }
-        Err(SendStreamError::Rtmp(e)) => return Err(e.into()),
-    }
-    // ReleaseStream, now that the frame is on the socket.
-    drop(stream);
-    Ok(())
 }
 
 /// Why [`send_stream`] failed.
@@ -609,31 +560,4 @@ pub fn send_stream(
         frame.parts(&mut slots).ok_or(SendStreamError::Avc(rtmp_core::flv::avc::AvcError::TooManyNalUnits(16)))?;
     push.send(9, timestamp, parts).map_err(SendStreamError::Rtmp)?;
     Ok(frame.len())
-}
-
-fn stream_loop(
-    push: &mut RtmpPush<'_>,
-    venc: &mut Venc,
-    audio_rx: &Receiver<AudioMessage>,
-    epoch_us: u64,
-    stop: &AtomicBool,
-    counters: &Counters,
-) -> Result<(), PipelineError> {
-    let mut packager = AvcPackager::new();
-    let mut audio_config: Option<AacConfig> = None;
-    let mut waiting_for_keyframe = true;
-    while !stop.load(Ordering::Relaxed) {
-        send_video(push, venc, &mut packager, &mut waiting_for_keyframe, epoch_us, counters)?;
-        counters.queued.store(u64::from(venc.queued().unwrap_or(0)), Ordering::Relaxed);
-        while let Ok(a) = audio_rx.try_recv() {
-            if audio_config != Some(a.config) {
-                push.send(8, a.timestamp, &[&a.config.sequence_header()])?;
-                audio_config = Some(a.config);
-            }
-            push.send(8, a.timestamp, &[&RAW_HEADER, &a.data])?;
-            counters.audio_frames.fetch_add(1, Ordering::Relaxed);
-            counters.audio_bytes.fetch_add(a.data.len() as u64 + 2, Ordering::Relaxed);
-        }
-    }
-    Ok(())
 }

@@ -424,6 +424,12 @@ impl AvcPackager {
         AvcPackager { config: [0; 512], config_len: 0, info: None, sent: false }
     }
 
+    /// Sends the sequence header again before the next keyframe (a new
+    /// connection: the server has not seen it).
+    pub fn resend_config(&mut self) {
+        self.sent = false;
+    }
+
     /// What the latest SPS said (width, height, profile, level).
     pub fn info(&self) -> Option<SpsInfo> {
         self.info
