@@ -1,6 +1,8 @@
 //! Shared by the tests that run nginx-rtmp and ffmpeg on 127.0.0.1.
 #![allow(dead_code)]
 
+pub mod fault_proxy;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -38,6 +40,11 @@ pub fn start_nginx(name: &str) -> Nginx {
     let conf = template.replace("@DIR@", dir.to_str().unwrap()).replace("@PORT@", &port.to_string());
     std::fs::write(dir.join("nginx.conf"), conf).unwrap();
     std::fs::create_dir_all(dir.join("rec")).unwrap();
+    let child = spawn_nginx(&dir, port);
+    Nginx { dir, port, child }
+}
+
+fn spawn_nginx(dir: &Path, port: u16) -> Child {
     let child = Command::new("nginx")
         .args(["-p", dir.to_str().unwrap(), "-c", dir.join("nginx.conf").to_str().unwrap()])
         .stderr(Stdio::null())
@@ -48,10 +55,22 @@ pub fn start_nginx(name: &str) -> Nginx {
         assert!(Instant::now() < deadline, "nginx did not start on port {port}");
         std::thread::sleep(Duration::from_millis(50));
     }
-    Nginx { dir, port, child }
+    child
 }
 
 impl Nginx {
+    /// Kills nginx at once (its connections are reset).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+    /// Starts nginx again on the same port and directory; returns once it listens.
+    pub fn restart(&mut self) {
+        self.child = spawn_nginx(&self.dir, self.port);
+    }
+    pub fn addr(&self) -> std::net::SocketAddr {
+        ([127, 0, 0, 1], self.port).into()
+    }
     pub fn url(&self, path: &str) -> String {
         format!("rtmp://127.0.0.1:{}/{path}", self.port)
     }
