@@ -280,6 +280,8 @@ pub(crate) struct Connection<'b> {
     pub(crate) bytes_received: u64,
     /// When bytes last arrived.
     pub(crate) last_data: Instant,
+    /// Since when a send has been waiting for a full socket (cleared by a write).
+    pub(crate) stalled_since: Option<Instant>,
 }
 
 impl<'b> Connection<'b> {
@@ -295,6 +297,7 @@ impl<'b> Connection<'b> {
             bytes_sent: 0,
             bytes_received: 0,
             last_data: now,
+            stalled_since: None,
         }
     }
 
@@ -391,6 +394,26 @@ impl<'b> Connection<'b> {
             }
         }
         Ok(())
+    }
+
+    /// Waits up to `slice` for the socket to be ready for `flags`, so the
+    /// caller can look around; a socket that took nothing for the stall
+    /// timeout (since `last_write`) counts as gone.
+    pub(crate) fn wait_writable_for(
+        &mut self,
+        step: &'static str,
+        flags: PollFlags,
+        slice: Duration,
+    ) -> Result<(), RtmpError> {
+        let since = *self.stalled_since.get_or_insert_with(Instant::now);
+        let left = self.stall.saturating_sub(since.elapsed());
+        match wait(&self.stream, flags, Some(left.min(slice))) {
+            // Ready to read is not progress: only a write clears the stall.
+            Ok(true) => Ok(()),
+            Ok(false) if since.elapsed() < self.stall => Ok(()),
+            Ok(false) => Err(self.error(step, RtmpErrorKind::Dead(rtmp_core::live::DeadLink::Stalled))),
+            Err(e) => Err(self.error(step, RtmpErrorKind::Io(e))),
+        }
     }
 
     /// Waits for the socket to be ready for `flags`; a server that reads

@@ -81,6 +81,15 @@ impl Default for PushOptions {
     }
 }
 
+/// How far a waiting send has come, for [`RtmpPush::send_with`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Bytes written to the socket on this connection.
+    pub bytes_sent: u64,
+    /// Of those, bytes the peer has not acknowledged.
+    pub unacked: u32,
+}
+
 /// What the kernel says of a live link.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LinkInfo {
@@ -295,9 +304,25 @@ impl<'b> RtmpPush<'b> {
     /// Sends one media message of `type_id` 8 (audio), 9 (video) or 18 (data):
     /// `body` is an FLV tag body in parts, written from where it lies.
     pub fn send(&mut self, type_id: u8, timestamp: u32, body: &[&[u8]]) -> Result<(), RtmpError> {
+        self.send_with(type_id, timestamp, body, |_| {})
+    }
+
+    /// [`send`](Self::send), calling `on_wait` each time the socket is full
+    /// and the send waits (at most every few hundred ms with a live link):
+    /// a large frame on a slow link can take seconds, and whoever adapts
+    /// the stream must not be blind for them.
+    pub fn send_with(
+        &mut self,
+        type_id: u8,
+        timestamp: u32,
+        body: &[&[u8]],
+        mut on_wait: impl FnMut(Progress),
+    ) -> Result<(), RtmpError> {
         self.read_input("send", None)?;
-        self.flush_control("send")?;
+        // Events first: the link watch may queue a ping, which must go out
+        // before the media message.
         self.check_events("send")?;
+        self.flush_control("send")?;
         let ts = RtmpTimestamp(timestamp);
         let sent = match type_id {
             8 => self.session.send_audio(ts, body),
@@ -311,11 +336,16 @@ impl<'b> RtmpPush<'b> {
                 Ok(w) => {
                     msg.advance(w);
                     self.conn.bytes_sent += w as u64;
+                    self.conn.stalled_since = None;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    on_wait(Progress {
+                        bytes_sent: self.conn.bytes_sent,
+                        unacked: unacked_bytes(&self.conn.stream).unwrap_or(0),
+                    });
                     // Keep reading while the socket is full: the server may be
                     // waiting for an acknowledgement before it reads more.
-                    self.conn.wait_writable("send", PollFlags::OUT | PollFlags::IN)?;
+                    self.conn.wait_writable_for("send", PollFlags::OUT | PollFlags::IN, Duration::from_millis(100))?;
                     self.read_input("send", None)?;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -329,8 +359,8 @@ impl<'b> RtmpPush<'b> {
     /// Serves the connection (acks, pings, status) without waiting.
     pub fn service(&mut self) -> Result<(), RtmpError> {
         self.read_input("send", None)?;
-        self.flush_control("send")?;
-        self.check_events("send")
+        self.check_events("send")?;
+        self.flush_control("send")
     }
 
     /// Sends `@setDataFrame onMetaData` with `entries` (see
@@ -344,8 +374,8 @@ impl<'b> RtmpPush<'b> {
     pub fn idle_until(&mut self, until: Instant) -> Result<(), RtmpError> {
         while Instant::now() < until {
             self.read_input("send", Some(until))?;
-            self.flush_control("send")?;
             self.check_events("send")?;
+            self.flush_control("send")?;
         }
         Ok(())
     }

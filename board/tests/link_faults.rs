@@ -32,7 +32,11 @@ fn camera(url: &str, bitrate: u32, link: LinkOptions) -> Rtmp {
 }
 
 fn fast_link() -> LinkOptions {
-    LinkOptions { link_timeout: Duration::from_secs(3), connect_timeout: Duration::from_secs(3), ..LinkOptions::default() }
+    LinkOptions {
+        link_timeout: Duration::from_secs(3),
+        connect_timeout: Duration::from_secs(3),
+        ..LinkOptions::default()
+    }
 }
 
 /// What a player saw: (arrival, kind, timestamp, keyframe, sequence header).
@@ -117,11 +121,7 @@ fn nginx_restarted_mid_stream() {
     nginx.restart();
     let up = Instant::now();
     let p2 = player(&url);
-    let first_video: Vec<Seen> = p2
-        .iter()
-        .filter(|s| s.1 == FrameKind::Video)
-        .take(2)
-        .collect();
+    let first_video: Vec<Seen> = p2.iter().filter(|s| s.1 == FrameKind::Video).take(2).collect();
     let back = first_video[0].0 - up;
     eprintln!("stream back on nginx {back:?} after it returned");
     assert!(back < Duration::from_secs(3), "stream back after {back:?}");
@@ -225,7 +225,7 @@ fn stale_publisher_refused_then_accepted() {
     proxy.blackhole(true, false);
     wait_for(&r, "dead link detected", Duration::from_secs(6), |s| s.state == LinkState::Reconnecting);
     // nginx answers BadName while it holds the stale publisher, then drops
-    // it (drop_idle_publisher 3s) and takes us.
+    // it (drop_idle_publisher 6s) and takes us.
     let back = wait_for(&r, "back live", Duration::from_secs(20), |s| s.state == LinkState::Live);
     eprintln!("live again {back:?} after detection; last refusal: {:?}", r.last_error());
     let log = nginx.log();

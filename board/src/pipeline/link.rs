@@ -3,9 +3,9 @@
 //! steps the encoder's bitrate down to what the link carries.
 
 use super::stats::{Counters, LinkState};
-use super::{monotonic_us, rtmp_ms, send_stream, AudioMessage, PipelineError, SendStreamError};
-use crate::push::{PushBuffers, PushOptions, RtmpPush};
-use crate::venc::Venc;
+use super::{monotonic_us, rtmp_ms, send_stream_with, AudioMessage, PipelineError, SendStreamError};
+use crate::push::{Progress, PushBuffers, PushOptions, RtmpPush};
+use crate::venc::{Venc, VencInput};
 use crate::RtmpError;
 use rtmp_core::flv::aac::{AacConfig, RAW_HEADER};
 use rtmp_core::flv::avc::AvcPackager;
@@ -92,14 +92,55 @@ struct Live {
     packager: AvcPackager,
     audio_config: Option<AacConfig>,
     policy: DropPolicy,
-    abr: BitrateController,
-    estimator: ThroughputEstimator,
     timestamps: TimestampContinuity,
     /// (µs, video bytes, video frames) every 100 ms, over 2 s.
     window: std::collections::VecDeque<(u64, u64, u64)>,
     last_tick_us: u64,
+    adapt: Adapt,
+}
+
+/// The link's estimate and adaptive bitrate: fed between frames and while
+/// a large frame waits for the socket.
+struct Adapt {
+    abr: BitrateController,
+    estimator: ThroughputEstimator,
     queue_ms: u32,
     adaptive: bool,
+    input: VencInput,
+    last_us: u64,
+}
+
+impl Adapt {
+    /// The link moved to `p`; `head_pts_us` is the frame being sent, if any.
+    fn observe(&mut self, c: &Counters, p: Progress, head_pts_us: Option<u64>) {
+        let now_us = monotonic_us();
+        if now_us.saturating_sub(self.last_us) < 100_000 {
+            return;
+        }
+        self.last_us = now_us;
+        let now = core_now();
+        self.estimator.sample(now, p.bytes_sent.saturating_sub(u64::from(p.unacked)));
+        let rate = self.estimator.bits_per_second().filter(|&r| r > 0);
+        let in_socket_ms = rate.map_or(0, |r| u64::from(p.unacked) * 8000 / r);
+        match head_pts_us {
+            Some(pts) => {
+                let waited = now_us.saturating_sub(pts) / 1000;
+                self.queue_ms = (waited + in_socket_ms).min(u64::from(u32::MAX)) as u32;
+            }
+            // No frame for a while and nothing in the socket: no queue.
+            None if p.unacked == 0 && now_us.saturating_sub(c.last_send_us.load(Ordering::Relaxed)) > 500_000 => {
+                self.queue_ms = 0
+            }
+            None => {}
+        }
+        c.queue_ms.store(self.queue_ms, Ordering::Relaxed);
+        let next = self.abr.update(now, self.queue_ms, self.estimator.bits_per_second());
+        if let Some(next) = next.filter(|_| self.adaptive) {
+            if self.input.set_bitrate(next).is_ok() {
+                c.encoder_bitrate.store(next, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 impl Network {
@@ -119,13 +160,17 @@ impl Network {
             packager: AvcPackager::new(),
             audio_config: None,
             policy,
-            abr: BitrateController::new(bitrate_cfg),
-            estimator: ThroughputEstimator::new(Duration::from_millis(1500)),
             timestamps,
             window: std::collections::VecDeque::with_capacity(24),
             last_tick_us: 0,
-            queue_ms: 0,
-            adaptive: self.opts.adaptive_bitrate,
+            adapt: Adapt {
+                abr: BitrateController::new(bitrate_cfg),
+                estimator: ThroughputEstimator::new(Duration::from_millis(1500)),
+                queue_ms: 0,
+                adaptive: self.opts.adaptive_bitrate,
+                input: self.venc.input(),
+                last_us: 0,
+            },
         };
         self.counters.encoder_bitrate.store(self.bitrate, Ordering::Relaxed);
         self.counters.set_state(LinkState::Connecting, monotonic_us());
@@ -228,7 +273,7 @@ impl Network {
         live.packager.resend_config();
         live.audio_config = None;
         live.policy.restart_at_keyframe();
-        live.estimator.reset();
+        live.adapt.estimator.reset();
         let _ = self.venc.request_idr();
         backoff.on_connected(core_now());
         if *connected_once {
@@ -259,11 +304,7 @@ impl Network {
                 return Ended::Failed(e);
             }
             self.counters.queued.store(u64::from(self.venc.queued().unwrap_or(0)), Ordering::Relaxed);
-            if let Some(rate) = live.tick(&self.counters, Some(push), false) {
-                if self.venc.set_bitrate(rate).is_ok() {
-                    self.counters.encoder_bitrate.store(rate, Ordering::Relaxed);
-                }
-            }
+            live.tick(&self.counters, Some(push), false);
         }
         Ended::Stopped
     }
@@ -296,10 +337,11 @@ impl Network {
         let waited_ms = now_us.saturating_sub(pts) / 1000;
         let info = push.link_info();
         let in_socket_ms =
-            live.estimator.bits_per_second().filter(|&r| r > 0).map_or(0, |r| u64::from(info.unacked) * 8000 / r);
-        live.queue_ms = (waited_ms + in_socket_ms).min(u64::from(u32::MAX)) as u32;
-        self.counters.queue_ms.store(live.queue_ms, Ordering::Relaxed);
-        match live.policy.decide(live.queue_ms, kind) {
+            live.adapt.estimator.bits_per_second().filter(|&r| r > 0).map_or(0, |r| u64::from(info.unacked) * 8000 / r);
+        let queue_ms = (waited_ms + in_socket_ms).min(u64::from(u32::MAX)) as u32;
+        live.adapt.queue_ms = queue_ms;
+        self.counters.queue_ms.store(queue_ms, Ordering::Relaxed);
+        match live.policy.decide(queue_ms, kind) {
             Verdict::Drop { kind, request_keyframe } => {
                 drop(stream);
                 let c = match kind {
@@ -315,7 +357,9 @@ impl Network {
             Verdict::Send => {}
         }
         let ts = live.timestamps.map(rtmp_ms(pts, self.epoch_us));
-        let result = send_stream(push, &stream, &mut live.packager, ts);
+        let counters = &*self.counters;
+        let Live { packager, adapt, .. } = live;
+        let result = send_stream_with(push, &stream, packager, ts, |p| adapt.observe(counters, p, Some(pts)));
         // ReleaseStream, now that the frame is on the socket.
         drop(stream);
         match result {
@@ -340,14 +384,17 @@ impl Network {
 
     /// Sends every audio frame waiting: audio is never dropped for congestion.
     fn audio(&mut self, push: &mut RtmpPush<'_>, live: &mut Live) -> Result<(), RtmpError> {
+        let counters = &*self.counters;
         while let Ok(a) = self.audio_rx.try_recv() {
             let ts = live.timestamps.map(a.timestamp);
+            let Live { audio_config, adapt, .. } = &mut *live;
+            let mut on_wait = |p| adapt.observe(counters, p, None);
             let sent = (|| {
-                if live.audio_config != Some(a.config) {
-                    push.send(8, ts, &[&a.config.sequence_header()])?;
-                    live.audio_config = Some(a.config);
+                if *audio_config != Some(a.config) {
+                    push.send_with(8, ts, &[&a.config.sequence_header()], &mut on_wait)?;
+                    *audio_config = Some(a.config);
                 }
-                push.send(8, ts, &[&RAW_HEADER, &a.data])
+                push.send_with(8, ts, &[&RAW_HEADER, &a.data], &mut on_wait)
             })();
             if let Err(e) = sent {
                 Counters::add(&self.counters.drop_audio, 1);
@@ -363,11 +410,11 @@ impl Network {
 
 impl Live {
     /// Every 100 ms: the window's bitrate and fps, the link's estimate and
-    /// RTT, and adaptive bitrate. Returns a new encoder bitrate to set.
-    fn tick(&mut self, c: &Counters, push: Option<&mut RtmpPush<'_>>, disconnected: bool) -> Option<u32> {
+    /// RTT, and adaptive bitrate.
+    fn tick(&mut self, c: &Counters, push: Option<&mut RtmpPush<'_>>, disconnected: bool) {
         let now_us = monotonic_us();
         if now_us.saturating_sub(self.last_tick_us) < 100_000 {
-            return None;
+            return;
         }
         self.last_tick_us = now_us;
         let bytes = c.video_bytes.load(Ordering::Relaxed);
@@ -385,21 +432,13 @@ impl Live {
         }
         if disconnected {
             c.queue_ms.store(0, Ordering::Relaxed);
-            return None;
+            return;
         }
-        let push = push?;
+        let Some(push) = push else { return };
         let info = push.link_info();
         c.rtt_us.store(info.rtt.map_or(0, |d| d.as_micros() as u64), Ordering::Relaxed);
-        let delivered = push.stats().bytes_sent.saturating_sub(u64::from(info.unacked));
-        let now = core_now();
-        self.estimator.sample(now, delivered);
-        // No frame for a while: the queue is empty, not what it last was.
-        let idle = c.last_send_us.load(Ordering::Relaxed);
-        if now_us.saturating_sub(idle) > 500_000 && info.unacked == 0 {
-            self.queue_ms = 0;
-        }
-        let rate = self.abr.update(now, self.queue_ms, self.estimator.bits_per_second());
-        rate.filter(|_| self.adaptive)
+        let progress = Progress { bytes_sent: push.stats().bytes_sent, unacked: info.unacked };
+        self.adapt.observe(c, progress, None);
     }
 }
 

@@ -265,7 +265,7 @@ impl Rtmp {
         let input = venc.input();
         // The network thread connects first, so that a refusal comes back here.
         let (ready_tx, ready_rx) = sync_channel::<Result<(), PipelineError>>(1);
-        let (audio_tx, audio_rx) = sync_channel::<AudioMessage>(64);
+        let (audio_tx, audio_rx) = sync_channel::<AudioMessage>(256);
         let network = {
             let net = link::Network {
                 url: self.url.clone(),
@@ -542,6 +542,18 @@ pub fn send_stream(
     packager: &mut AvcPackager,
     timestamp: u32,
 ) -> Result<usize, SendStreamError> {
+    send_stream_with(push, stream, packager, timestamp, |_| {})
+}
+
+/// [`send_stream`], calling `on_wait` while the socket is full (see
+/// [`RtmpPush::send_with`](crate::push::RtmpPush::send_with)).
+pub fn send_stream_with(
+    push: &mut RtmpPush<'_>,
+    stream: &crate::venc::Stream<'_>,
+    packager: &mut AvcPackager,
+    timestamp: u32,
+    mut on_wait: impl FnMut(crate::push::Progress),
+) -> Result<usize, SendStreamError> {
     // The SDK hands out one NAL unit per pack (SPS, PPS and slices apart,
     // each typed): only the start codes are read, and the slice data is
     // first touched by the kernel's writev. Packs without a start code are
@@ -553,11 +565,11 @@ pub fn send_stream(
     };
     let (config, frame) = packaged.map_err(SendStreamError::Avc)?;
     if let Some(seq) = config {
-        push.send(9, timestamp, &[seq]).map_err(SendStreamError::Rtmp)?;
+        push.send_with(9, timestamp, &[seq], &mut on_wait).map_err(SendStreamError::Rtmp)?;
     }
     let mut slots: [&[u8]; 33] = [&[]; 33];
     let parts =
         frame.parts(&mut slots).ok_or(SendStreamError::Avc(rtmp_core::flv::avc::AvcError::TooManyNalUnits(16)))?;
-    push.send(9, timestamp, parts).map_err(SendStreamError::Rtmp)?;
+    push.send_with(9, timestamp, parts, on_wait).map_err(SendStreamError::Rtmp)?;
     Ok(frame.len())
 }
