@@ -241,10 +241,12 @@ pub(crate) trait ClientSession {
     fn handle_peer_closed(&mut self);
     fn poll_transmit(&self) -> Option<&[u8]>;
     fn transmitted(&mut self, n: usize);
+    /// Whether retained input is fed before the peer's close is reported.
+    fn feed_before_close(&self) -> bool;
 }
 
 macro_rules! client_session {
-    ($t:ty) => {
+    ($t:ty, $feed_before_close:expr) => {
         impl ClientSession for $t {
             fn handle_input(&mut self, now: CoreInstant, input: &[u8]) -> Result<usize, InputError> {
                 <$t>::handle_input(self, now, input)
@@ -258,11 +260,14 @@ macro_rules! client_session {
             fn transmitted(&mut self, n: usize) {
                 <$t>::transmitted(self, n)
             }
+            fn feed_before_close(&self) -> bool {
+                $feed_before_close
+            }
         }
     };
 }
-client_session!(rtmp_core::session::Publisher<'_>);
-client_session!(rtmp_core::session::Player<'_>);
+client_session!(rtmp_core::session::Publisher<'_>, true);
+client_session!(rtmp_core::session::Player<'_>, false);
 
 /// A client's socket and receive buffer: reading into the buffer, feeding
 /// the session, writing its control bytes, and naming the server and step
@@ -339,6 +344,12 @@ impl<'b> Connection<'b> {
         while self.recv_len < self.recv.len() {
             match self.stream.read(&mut self.recv[self.recv_len..]) {
                 Ok(0) => {
+                    // A publisher handles what arrived before the close
+                    // first (a late refusal must not be lost to it); a
+                    // player hands its frames out one by one, so they wait.
+                    if session.feed_before_close() {
+                        while self.feed(session) > 0 {}
+                    }
                     session.handle_peer_closed();
                     break;
                 }

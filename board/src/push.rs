@@ -3,15 +3,15 @@
 //! caller's buffers.
 
 use crate::net::{
-    connect_tcp, random_bytes, round_trip, tune_live_socket, unacked_bytes, wait, write_gathered, Connection,
-    RtmpError, RtmpErrorKind,
+    connect_tcp, random_bytes, round_trip, tune_live_socket, unacked_bytes, write_gathered, Connection, RtmpError,
+    RtmpErrorKind,
 };
 use rtmp_core::live::{DeadLink, LinkWatch};
 use rtmp_core::session::{Event, Publisher, PublisherConfig, CAPS_EX_RECONNECT};
 use rtmp_core::time::{Instant as CoreInstant, RtmpTimestamp};
 use rtmp_core::url::RtmpUrl;
 use rustix::event::PollFlags;
-use std::io::{self, Read};
+use std::io;
 use std::time::{Duration, Instant};
 
 /// Buffers a connection borrows; keep them alive as long as the connection.
@@ -89,6 +89,11 @@ pub struct Progress {
     /// Of those, bytes the peer has not acknowledged.
     pub unacked: u32,
 }
+
+/// How long [`RtmpPush::close`] reads the server's input before unpublishing.
+const DRAIN_GRACE_MS: u64 = 300;
+/// How long [`RtmpPush::close`] waits for the server to close after unpublishing.
+const CLOSE_WAIT_MS: u64 = 3000;
 
 /// What the kernel says of a live link.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -380,27 +385,67 @@ impl<'b> RtmpPush<'b> {
         Ok(())
     }
 
-    /// Unpublishes (FCUnpublish, deleteStream) and closes the connection.
+    /// Before unpublishing: reads and handles what the server sends until
+    /// it has acknowledged every byte we sent (a server acknowledges when
+    /// we announce a window, but not the last partial window) or a short
+    /// grace time has passed. A protocol violation or a late refusal in
+    /// that input is an error: a stream the server did not take is not
+    /// reported as sent.
+    fn drain(&mut self) -> Result<(), RtmpError> {
+        let grace = Instant::now() + Duration::from_millis(DRAIN_GRACE_MS);
+        loop {
+            self.read_input("close", None)?;
+            self.check_events("close")?;
+            self.flush_control("close")?;
+            let sent = self.conn.bytes_sent as u32;
+            if self.session.acknowledged().is_some_and(|a| (sent.wrapping_sub(a) as i32) <= 0) {
+                return Ok(());
+            }
+            let now = Instant::now();
+            if now >= grace {
+                return Ok(());
+            }
+            self.read_input("close", Some(grace.min(now + Duration::from_millis(50))))?;
+        }
+    }
+
+    /// Unpublishes (FCUnpublish, deleteStream) and closes the connection:
+    /// first reads and handles the server's input for a moment (see the
+    /// errors), so that a refusal or protocol violation after the last
+    /// frame is reported.
     pub fn close(mut self) -> Result<PushStats, RtmpError> {
-        self.session.close();
+        self.drain()?;
+        self.session.unpublish();
         self.flush_control("close")?;
         let stats = self.stats();
-        let stream = &mut self.conn.stream;
-        let _ = stream.shutdown(std::net::Shutdown::Write);
-        // Give the server a moment to read our last bytes before the socket goes.
-        let until = Instant::now() + Duration::from_millis(200);
-        while Instant::now() < until {
-            if wait(stream, PollFlags::IN, Some(until - Instant::now())).is_err() {
-                break;
+        let _ = self.conn.stream.shutdown(std::net::Shutdown::Write);
+        // Read and handle the server's input until it closes too: a clean
+        // close, in which nothing it said went unread.
+        let until = Instant::now() + Duration::from_millis(CLOSE_WAIT_MS);
+        loop {
+            while let Some(e) = self.session.poll_event() {
+                match e {
+                    Event::Closed(rtmp_core::session::CloseReason::Local) => return Ok(stats),
+                    Event::Closed(reason) => return Err(self.error("close", RtmpErrorKind::Closed(Box::new(reason)))),
+                    _ => {}
+                }
             }
-            let mut sink = [0u8; 4096];
-            match stream.read(&mut sink) {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(_) => break,
+            if Instant::now() >= until {
+                return Err(self.error(
+                    "close",
+                    RtmpErrorKind::Io(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "server did not close the connection after unpublish",
+                    )),
+                ));
+            }
+            match self.conn.read(&mut self.session, "close", Some(until)) {
+                Ok(_) => {
+                    self.conn.feed(&mut self.session);
+                }
+                // A reset after our unpublish: the server went without a clean close.
+                Err(e) => return Err(e),
             }
         }
-        Ok(stats)
     }
 }

@@ -151,7 +151,8 @@ fn paced_push_takes_real_time_and_plays_while_pushing() {
     std::thread::sleep(Duration::from_millis(800));
     // A player joins while the push is going on.
     let played = dir.join("played.flv");
-    ffmpeg(&["-i", &nginx.url("live/paced"), "-t", "1.5", "-c", "copy", played.to_str().unwrap()]);
+    // 2.5 s: the player's video starts at the next keyframe (GOP 1 s), up to 1 s in.
+    ffmpeg(&["-i", &nginx.url("live/paced"), "-t", "2.5", "-c", "copy", played.to_str().unwrap()]);
     let status = pusher.wait().unwrap();
     let took = started.elapsed();
     assert!(status.success());

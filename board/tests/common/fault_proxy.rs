@@ -49,6 +49,21 @@ impl FaultProxy {
     /// Listens on a free loopback port and forwards to `upstream`.
     pub fn start(upstream: SocketAddr) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        // An Ethernet-sized MSS: loopback's 64 KiB MSS with the small receive
+        // buffer below rounds the advertised window down to zero, and the
+        // sender then waits on the persist timer for seconds.
+        let mss: libc::c_int = 1400;
+        // SAFETY: setsockopt reads one c_int from `&mss`; the descriptor is the listener's.
+        let r = unsafe {
+            libc::setsockopt(
+                std::os::fd::AsRawFd::as_raw_fd(&listener),
+                libc::IPPROTO_TCP,
+                libc::TCP_MAXSEG,
+                (&raw const mss).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        assert_eq!(r, 0, "TCP_MAXSEG: {}", std::io::Error::last_os_error());
         let addr = listener.local_addr().unwrap();
         let faults = Arc::new(Faults::default());
         let conns = Arc::new(Mutex::new(Vec::new()));
@@ -175,7 +190,11 @@ fn pump(mut from: TcpStream, mut to: TcpStream, upstream: bool, f: &Faults, birt
         }
         match from.read(&mut buf[..want]) {
             Ok(0) => {
-                let _ = to.shutdown(Shutdown::Write);
+                // A blackholed path carries no FIN either: the far side
+                // keeps a stale connection, as behind a dead NAT or cell.
+                if !blackholed {
+                    let _ = to.shutdown(Shutdown::Write);
+                }
                 return;
             }
             Ok(n) => {
@@ -193,7 +212,9 @@ fn pump(mut from: TcpStream, mut to: TcpStream, upstream: bool, f: &Faults, birt
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
             Err(_) => {
-                let _ = to.shutdown(Shutdown::Both);
+                if !blackholed {
+                    let _ = to.shutdown(Shutdown::Both);
+                }
                 return;
             }
         }

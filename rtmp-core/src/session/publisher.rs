@@ -110,6 +110,10 @@ pub enum PublisherState {
     StartingPublish,
     /// Media may be sent.
     Publishing,
+    /// [`Publisher::unpublish`] queued `FCUnpublish` and `deleteStream`; the
+    /// server's input is still read (a late refusal or a protocol error is
+    /// reported), and its close of the connection ends the session cleanly.
+    Unpublishing,
     /// Closed; see the [`Event::Closed`] reason.
     Closed,
 }
@@ -267,7 +271,9 @@ impl<'b> Publisher<'b> {
     /// Checks the setup deadline; harmless when early or repeated.
     pub fn handle_timeout(&mut self, now: Instant) {
         let inner = &mut self.inner;
-        if !matches!(inner.state, PublisherState::Publishing | PublisherState::Closed) && now >= inner.deadline {
+        let setup =
+            !matches!(inner.state, PublisherState::Publishing | PublisherState::Unpublishing | PublisherState::Closed);
+        if setup && now >= inner.deadline {
             let step = match inner.state {
                 PublisherState::Handshaking => "the handshake",
                 PublisherState::Connecting => "connect",
@@ -280,8 +286,11 @@ impl<'b> Publisher<'b> {
 
     /// The peer closed the connection (a read returned 0 bytes).
     pub fn handle_peer_closed(&mut self) {
-        if self.inner.state != PublisherState::Closed {
-            self.inner.fail(CloseReason::PeerClosed, ());
+        match self.inner.state {
+            PublisherState::Closed => {}
+            // The answer to our unpublish: a clean end.
+            PublisherState::Unpublishing => self.inner.fail(CloseReason::Local, ()),
+            _ => self.inner.fail(CloseReason::PeerClosed, ()),
         }
     }
 
@@ -302,7 +311,7 @@ impl<'b> Publisher<'b> {
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.inner.state {
-            PublisherState::Publishing | PublisherState::Closed => None,
+            PublisherState::Publishing | PublisherState::Unpublishing | PublisherState::Closed => None,
             _ => Some(self.inner.deadline),
         }
     }
@@ -360,19 +369,27 @@ impl<'b> Publisher<'b> {
         inner.ch.push(CSID_DATA, type_id::DATA_AMF0, sid, &scratch[..n])
     }
 
+    /// Ends the stream but not the session: when publishing, queues
+    /// `FCUnpublish` and `deleteStream` and moves to
+    /// [`Unpublishing`](PublisherState::Unpublishing). Send them, shut the
+    /// socket's write side, and keep feeding input until the server closes
+    /// ([`handle_peer_closed`](Self::handle_peer_closed) then reports
+    /// `Closed(Local)`), so that what the server said up to the close is
+    /// read and handled. Media is refused from now on.
+    pub fn unpublish(&mut self) {
+        let inner = &mut self.inner;
+        if inner.state == PublisherState::Publishing {
+            inner.queue_unpublish();
+            inner.state = PublisherState::Unpublishing;
+        }
+    }
+
     /// Ends the session: when publishing, `FCUnpublish` and `deleteStream` are
     /// queued (send them, then close the socket). Reported as `Closed(Local)`.
     pub fn close(&mut self) {
         let inner = &mut self.inner;
         if inner.state == PublisherState::Publishing {
-            let mut scratch = [0u8; SCRATCH];
-            let stream = inner.cfg.stream;
-            if let Ok(n) = encode::fc_unpublish(&mut scratch, TX_FCUNPUBLISH, stream) {
-                let _ = inner.ch.push(CSID_COMMAND, type_id::COMMAND_AMF0, 0, &scratch[..n]);
-            }
-            if let Ok(n) = encode::delete_stream(&mut scratch, TX_DELETE, f64::from(inner.stream_id)) {
-                let _ = inner.ch.push(CSID_COMMAND, type_id::COMMAND_AMF0, 0, &scratch[..n]);
-            }
+            inner.queue_unpublish();
         }
         if inner.state != PublisherState::Closed {
             inner.fail(CloseReason::Local, ());
@@ -381,6 +398,18 @@ impl<'b> Publisher<'b> {
 }
 
 impl<'c> Inner<'c> {
+    /// Queues `FCUnpublish` and `deleteStream`.
+    fn queue_unpublish(&mut self) {
+        let mut scratch = [0u8; SCRATCH];
+        let stream = self.cfg.stream;
+        if let Ok(n) = encode::fc_unpublish(&mut scratch, TX_FCUNPUBLISH, stream) {
+            let _ = self.ch.push(CSID_COMMAND, type_id::COMMAND_AMF0, 0, &scratch[..n]);
+        }
+        if let Ok(n) = encode::delete_stream(&mut scratch, TX_DELETE, f64::from(self.stream_id)) {
+            let _ = self.ch.push(CSID_COMMAND, type_id::COMMAND_AMF0, 0, &scratch[..n]);
+        }
+    }
+
     /// Closes with `reason` (once) and returns `err` for the caller.
     fn fail<E>(&mut self, reason: CloseReason, err: E) -> E {
         if self.state != PublisherState::Closed {

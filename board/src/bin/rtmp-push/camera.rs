@@ -2,7 +2,7 @@
 
 use board::audio::{AudioConfig, AudioIn};
 use board::camera::{Camera, CameraConfig};
-use board::pipeline::Rtmp;
+use board::pipeline::{LinkOptions, Rtmp};
 use board::serve::{RtmpServer, ServeOptions};
 use board::sys::Sys;
 use std::io::{IsTerminal, Write};
@@ -24,7 +24,16 @@ Options:
   --bitrate BPS       video bits per second (default 1000000)
   --audio             add the microphone (48 kHz mono AAC)
   --duration SECS     stop after this long (default: until Ctrl-C)
-  -q, --quiet         no status line";
+  --max-retries N     reconnect tries after a failure (default: for ever; 0: never)
+  --link-timeout SECS a link that stops moving this long is dead (default 10)
+  --no-adaptive       keep the encoder's bitrate fixed when the link is slow
+  --bitrate-floor BPS adaptive bitrate never goes below this (default 100000)
+  --stats-json        one JSON line a second on standard output (state, bitrate,
+                      fps, queue, encoder bitrate, drops by kind, reconnects, RTT)
+  -q, --quiet         no status line
+
+On a terminal a status line is printed every second:
+  00:01:23 live  942 kbit/s  29.9 fps  queue 12 ms  enc 1000 kbit/s  drops 0  reconnects 1  rtt 3 ms";
 
 struct Options {
     url: Option<String>,
@@ -33,6 +42,8 @@ struct Options {
     audio: bool,
     duration: Option<Duration>,
     quiet: bool,
+    stats_json: bool,
+    link: LinkOptions,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -43,6 +54,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
         audio: false,
         duration: None,
         quiet: false,
+        stats_json: false,
+        link: LinkOptions::default(),
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -71,6 +84,28 @@ fn parse(args: &[String]) -> Result<Options, String> {
                     .ok_or("--bitrate must be 10000..50000000 bit/s")?
             }
             "--audio" => o.audio = true,
+            "--stats-json" => o.stats_json = true,
+            "--no-adaptive" => o.link.adaptive_bitrate = false,
+            "--max-retries" => {
+                let n: u32 = value("--max-retries")?.parse().map_err(|_| "--max-retries must be a count")?;
+                o.link.backoff.max_retries = Some(n);
+            }
+            "--link-timeout" => {
+                let v = value("--link-timeout")?;
+                let secs: f64 = v
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| *s >= 1.0 && *s <= 600.0)
+                    .ok_or("--link-timeout must be 1..600 s")?;
+                o.link.link_timeout = Duration::from_secs_f64(secs);
+            }
+            "--bitrate-floor" => {
+                o.link.bitrate_floor = value("--bitrate-floor")?
+                    .parse()
+                    .ok()
+                    .filter(|n| (10_000..=50_000_000).contains(n))
+                    .ok_or("--bitrate-floor must be 10000..50000000 bit/s")?
+            }
             "-q" | "--quiet" => o.quiet = true,
             "--duration" => {
                 let v = value("--duration")?;
@@ -134,6 +169,7 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let sys = Sys::get()?;
     let mut rtmp = Rtmp::from_url(&url)?;
     rtmp.set_bitrate(o.bitrate);
+    rtmp.set_link_options(o.link)?;
     rtmp.bind_camera(Camera::open(&sys, o.camera)?)?;
     if o.audio {
         rtmp.bind_audio_recorder(AudioIn::open(&sys, AudioConfig::default())?)?;
@@ -145,22 +181,25 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     }
     let started = Instant::now();
     let tty = !o.quiet && std::io::stderr().is_terminal();
+    let mut next_status = started + Duration::from_secs(1);
     while o.duration.map_or(true, |d| started.elapsed() < d)
         && !interrupted.load(Ordering::Relaxed)
         && rtmp.is_running()
     {
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(50));
+        if Instant::now() < next_status {
+            continue;
+        }
+        next_status += Duration::from_secs(1);
+        let s = rtmp.stats();
         if tty {
-            let s = rtmp.stats();
-            eprint!(
-                "\r{:6.1} s  {:6.0} kbit/s  {:5.1} fps  queued {}  dropped {} ",
-                s.seconds,
-                s.bitrate / 1000.0,
-                s.fps,
-                s.queued_frames,
-                s.dropped_frames
-            );
+            eprint!("\r{} ", s.status_line());
             let _ = std::io::stderr().flush();
+        }
+        if o.stats_json {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", s.to_json());
+            let _ = out.flush();
         }
     }
     let stats = rtmp.stop();
@@ -169,9 +208,23 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     }
     let stats = stats?;
     if !o.quiet {
+        let d = stats.drops;
         eprintln!(
-            "rtmp-push: sent {} video and {} audio frames ({} bytes) in {:.1} s, {} dropped",
-            stats.video_frames, stats.audio_frames, stats.bytes_sent, stats.seconds, stats.dropped_frames
+            "rtmp-push: sent {} video and {} audio frames ({} bytes) in {:.1} s, {} reconnects, {} dropped \
+             (encoder full {}, camera {}, disconnected {}, non-reference {}, until keyframe {}, unreadable {}, audio {})",
+            stats.video_frames,
+            stats.audio_frames,
+            stats.bytes_sent,
+            stats.seconds,
+            stats.reconnects,
+            stats.dropped_frames,
+            d.encoder_full,
+            d.camera,
+            d.disconnected,
+            d.non_reference,
+            d.until_keyframe,
+            d.unreadable,
+            d.audio
         );
     }
     if let Some(l) = local {
