@@ -139,13 +139,18 @@ pub(crate) fn connect_tcp(url: &RtmpUrl<'_>, timeout: Duration) -> Result<TcpStr
 const TCP_NOTSENT_LOWAT: libc::c_int = 25;
 
 /// Settings for a live link: `TCP_USER_TIMEOUT` and keepalive so the kernel
-/// gives up on a dead peer within about `timeout` too, and with
+/// gives up on a dead peer too (within three `timeout`s), and with
 /// `notsent_lowat` a bound on the bytes waiting unsent in the kernel (the
 /// socket takes more only when fewer wait), so frames queue where they can
 /// still be dropped, not seconds deep in the send buffer.
 pub(crate) fn tune_live_socket(s: &TcpStream, timeout: Duration, notsent_lowat: Option<u32>) -> io::Result<()> {
     use rustix::net::sockopt;
-    sockopt::set_tcp_user_timeout(s, timeout.as_millis().clamp(1000, u128::from(u32::MAX)) as u32)?;
+    // Three times the link timeout: the link watch judges a slow link by
+    // its progress; the kernel's timer counts a receiver's zero window
+    // (a reader slower than the link) as unacknowledged data too, and would
+    // kill a link that is slow but moving.
+    let user_timeout = timeout.saturating_mul(3).as_millis().clamp(1000, u128::from(u32::MAX)) as u32;
+    sockopt::set_tcp_user_timeout(s, user_timeout)?;
     sockopt::set_socket_keepalive(s, true)?;
     let idle = (timeout / 3).max(Duration::from_secs(1));
     sockopt::set_tcp_keepidle(s, Duration::from_secs(idle.as_secs().max(1)))?;

@@ -187,6 +187,7 @@ fn pump(mut from: TcpStream, mut to: TcpStream, upstream: bool, f: &Faults, birt
             want = want.min(tokens as usize);
         } else {
             last = Instant::now();
+            tokens = 0.0;
         }
         match from.read(&mut buf[..want]) {
             Ok(0) => {
@@ -202,7 +203,9 @@ fn pump(mut from: TcpStream, mut to: TcpStream, upstream: bool, f: &Faults, birt
                     continue;
                 }
                 if upstream {
-                    tokens -= n as f64;
+                    if rate > 0.0 {
+                        tokens -= n as f64;
+                    }
                     f.forwarded.fetch_add(n as u64, Ordering::Relaxed);
                 }
                 if to.write_all(&buf[..n]).is_err() {
