@@ -80,11 +80,8 @@ ok
 step "rtmp-push camera (host SDK camera, OpenH264, AAC) against nginx-rtmp and its embedded server"
 cargo test -p board --locked --test camera_peers -- --ignored --test-threads 1
 ok
-step "the camera on a bad network: nginx restarted mid-stream, a blackholed path (fault proxy)"
-# The throttle and stale-publisher tests in link_faults.rs are not yet
-# reliable (see the issue notes); they run by hand with --ignored.
-cargo test -p board --locked --test link_faults -- --ignored --test-threads 1 \
-    --skip throttled_to_40_percent --skip stale_publisher
+step "the camera on a bad network (fault proxy, nginx-rtmp): restart, blackhole, throttle, stale publisher"
+cargo test -p board --locked --test link_faults -- --ignored --test-threads 1
 ok
 step "riscv64 (SG2002 / CV181x) cross build; tests under qemu-riscv64"
 OPENH264_DIR=$(scripts/build-openh264.sh riscv64gc-unknown-linux-gnu)
