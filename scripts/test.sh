@@ -32,6 +32,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # Debian starts nginx on port 80 when it is installed; the tests run their own.
 $sudo systemctl stop nginx 2>/dev/null || true
+# Node-Media-Server 4, a second RTMP server for the link tests, from npm.
+if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm > /dev/null
+fi
+if [ ! -f target/peers/node_modules/node-media-server/bin/app.js ]; then
+    mkdir -p target/peers
+    npm install --silent --no-audit --no-fund --prefix target/peers node-media-server@4 > /dev/null
+fi
 rustup target add thumbv7em-none-eabihf riscv32imac-unknown-none-elf riscv64gc-unknown-linux-gnu
 if ! cargo fuzz --version > /dev/null 2>&1; then
     cargo install cargo-fuzz --locked
@@ -80,7 +89,7 @@ ok
 step "rtmp-push camera (host SDK camera, OpenH264, AAC) against nginx-rtmp and its embedded server"
 cargo test -p board --locked --test camera_peers -- --ignored --test-threads 1
 ok
-step "the camera on a bad network (fault proxy, nginx-rtmp): restart, blackhole, throttle, stale publisher"
+step "the camera on a bad network (fault proxy; nginx-rtmp, Node-Media-Server 4): restart, blackhole, throttle, stale publisher"
 cargo test -p board --locked --test link_faults -- --ignored --test-threads 1
 ok
 step "riscv64 (SG2002 / CV181x) cross build; tests under qemu-riscv64"

@@ -461,8 +461,12 @@ impl<'c> Inner<'c> {
                     }
                 }
             }
+            // Node-Media-Server 4 sends the played stream's media on message
+            // stream 0; a connection plays one stream, so 0 is taken as it
+            // (ffmpeg, too, ignores the id).
             type_id::AUDIO | type_id::VIDEO | type_id::DATA_AMF0
-                if stream_id == self.stream_id && matches!(self.state, PlayerState::Playing | PlayerState::Ended) =>
+                if (stream_id == self.stream_id || stream_id == 0)
+                    && matches!(self.state, PlayerState::Playing | PlayerState::Ended) =>
             {
                 if type_id == type_id::DATA_AMF0 && is_sample_access(payload) {
                     return Ok(()); // |RtmpSampleAccess: Flash permissions, not stream data
