@@ -104,6 +104,9 @@ ok
 step "relay benchmark against nginx-rtmp (server CPU per delivered MB, 1/10/50 players)"
 benches/relay_vs_nginx.sh
 ok
+step "live-link benchmark: lag at nginx on a link throttled to half the bitrate, camera vs ffmpeg -re; reconnect time"
+benches/live_link.sh
+ok
 step "benchmarks run once each (criterion --test)"
 cargo bench -p benches --locked -- --test
 ok

@@ -208,6 +208,11 @@ impl<'b> RtmpPush<'b> {
         LinkInfo { unacked: unacked_bytes(&self.conn.stream).unwrap_or(0), rtt: round_trip(&self.conn.stream) }
     }
 
+    /// Bytes written that the peer has not acknowledged (one `SIOCOUTQ`).
+    pub fn unacked(&self) -> u32 {
+        unacked_bytes(&self.conn.stream).unwrap_or(0)
+    }
+
     /// The server's last Acknowledgement: bytes it says it received (wrapping at 2^32).
     pub fn acknowledged(&self) -> Option<u32> {
         self.session.acknowledged()

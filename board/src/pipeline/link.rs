@@ -335,9 +335,9 @@ impl Network {
         let now_us = monotonic_us();
         let pts = stream.pts_us();
         let waited_ms = now_us.saturating_sub(pts) / 1000;
-        let info = push.link_info();
+        let unacked = push.unacked();
         let in_socket_ms =
-            live.adapt.estimator.bits_per_second().filter(|&r| r > 0).map_or(0, |r| u64::from(info.unacked) * 8000 / r);
+            live.adapt.estimator.bits_per_second().filter(|&r| r > 0).map_or(0, |r| u64::from(unacked) * 8000 / r);
         let queue_ms = (waited_ms + in_socket_ms).min(u64::from(u32::MAX)) as u32;
         live.adapt.queue_ms = queue_ms;
         self.counters.queue_ms.store(queue_ms, Ordering::Relaxed);
