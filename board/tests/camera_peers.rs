@@ -79,3 +79,23 @@ fn camera_without_url_records_locally() {
     assert_eq!(decoded_frames(&rec).len() as u32, frames);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+#[ignore = "needs ffmpeg; run by scripts/test.sh"]
+fn camera_stats_json_lines() {
+    let dir = scratch("camera-json");
+    let out = run(Command::new(PUSH).current_dir(&dir).args(["camera", "--duration", "3.5", "-q", "--stats-json"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    // A JSON object a second, then the recording's path.
+    assert_eq!(lines.last(), Some(&"recordings/live/camera.flv"), "{stdout}");
+    let json: Vec<&str> = lines.iter().copied().filter(|l| l.starts_with('{')).collect();
+    assert!((3..=4).contains(&json.len()), "{stdout}");
+    for l in &json {
+        assert!(l.ends_with("}}") && l.contains("\"state\":\"live\"") && l.contains("\"drops\":{"), "{l}");
+    }
+    let fps: f64 = json[2].split("\"fps\":").nth(1).unwrap().split(',').next().unwrap().parse().unwrap();
+    assert!((25.0..=35.0).contains(&fps), "{fps} fps in {}", json[2]);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -45,6 +45,7 @@ fn hostile_server(trickle: bool, done: Arc<AtomicBool>) -> (u16, std::thread::Jo
 }
 
 /// A short FLV: header, one AVC sequence header and two frames.
+#[cfg(not(target_arch = "riscv64"))]
 fn small_flv(dir: &std::path::Path) -> std::path::PathBuf {
     let mut f = b"FLV\x01\x01\x00\x00\x00\x09\x00\x00\x00\x00".to_vec();
     let mut tag = |ts: u32, body: &[u8]| {
@@ -62,6 +63,30 @@ fn small_flv(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
+/// The library: `RtmpPush::close` reports the broken stream.
+#[test]
+fn close_fails_when_the_server_breaks_the_protocol_after_publish() {
+    use board::push::{PushBuffers, PushOptions, RtmpPush};
+    for trickle in [false, true] {
+        let done = Arc::new(AtomicBool::new(false));
+        let (port, server) = hostile_server(trickle, done.clone());
+        let url = format!("rtmp://127.0.0.1:{port}/live/cam");
+        let mut bufs = PushBuffers::new();
+        let mut push = RtmpPush::connect(&url, &mut bufs, PushOptions::default()).unwrap();
+        let frame = [0x17u8, 1, 0, 0, 0, 0, 0, 0, 3, 0x65, 0x88, 0x84];
+        // The server's bytes may arrive while sending or only while closing.
+        let sent = (0..3).try_for_each(|i| push.send(9, i * 33, &[&frame]));
+        let result = sent.and_then(|()| push.close().map(|_| ()));
+        done.store(true, Ordering::Relaxed);
+        let err = result.expect_err("a stream the server broke is not reported as sent");
+        assert!(err.to_string().contains("bad chunk stream"), "trickle {trickle}: {err}");
+        server.join().unwrap();
+    }
+}
+
+/// The program: `rtmp-push --fast` exits non-zero. (Not under qemu-user,
+/// which cannot start the cross-built program from the test.)
+#[cfg(not(target_arch = "riscv64"))]
 #[test]
 fn push_fails_when_the_server_breaks_the_protocol_after_publish() {
     let dir = std::env::temp_dir().join(format!("hostile-{}", std::process::id()));
@@ -78,9 +103,8 @@ fn push_fails_when_the_server_breaks_the_protocol_after_publish() {
             .unwrap();
         done.store(true, Ordering::Relaxed);
         let err = String::from_utf8_lossy(&out.stderr);
-        eprintln!("trickle {trickle}: {err}");
         assert!(!out.status.success(), "exit 0 for a stream the server broke (trickle {trickle}): {err}");
-        assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+        assert!(err.contains(&format!("127.0.0.1:{port}")) && err.contains("bad chunk stream"), "{err}");
         server.join().unwrap();
     }
     let _ = std::fs::remove_dir_all(dir);

@@ -192,3 +192,45 @@ fn flv_on_stdin() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+#[ignore = "needs nginx with libnginx-mod-rtmp and ffmpeg; run by scripts/test.sh"]
+fn paced_push_reconnects_and_resumes_at_a_keyframe() {
+    let nginx = start_nginx("file-reconnect");
+    let proxy = common::fault_proxy::FaultProxy::start(([127, 0, 0, 1], nginx.port).into());
+    let dir = scratch("file-reconnect-src");
+    let src = make_source(&dir, "six", "high", true, 6);
+    let started = Instant::now();
+    let child = Command::new(PUSH)
+        .args(["--link-timeout", "3", src.to_str().unwrap(), &proxy.url("link/file")])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    proxy.reset_all();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("reconnecting"), "{err}");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(9), "a 6 s file with one reconnect took {took:?}");
+    // Two publishes, two recordings; the second starts at a keyframe with
+    // its sequence headers and decodes cleanly.
+    let log = nginx.log();
+    assert_eq!(log.matches("publish: name='file'").count(), 2, "{log}");
+    std::thread::sleep(Duration::from_millis(500));
+    let mut recs: Vec<_> = std::fs::read_dir(nginx.dir.join("rec"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("file-"))
+        .collect();
+    recs.sort();
+    assert_eq!(recs.len(), 2, "{recs:?}");
+    let out =
+        run(Command::new("ffmpeg").args(["-nostdin", "-v", "error", "-i"]).arg(&recs[1]).args(["-f", "null", "-"]));
+    assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got = framemd5(&recs[1]);
+    let video = got.iter().filter(|l| l.starts_with("0,")).count();
+    assert!(video >= 50, "{video} video frames after the reconnect");
+    let _ = std::fs::remove_dir_all(dir);
+}

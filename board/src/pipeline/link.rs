@@ -183,9 +183,11 @@ impl Network {
             }
             match self.connection(&url, &mut live, &mut backoff, &mut connected_once) {
                 Ended::Stopped => break,
-                Ended::Moved(to) => {
-                    if !to.is_empty() {
-                        url = to;
+                Ended::Moved(tc_url) => {
+                    // The server gives a tcUrl (scheme, host, app); the
+                    // stream name and its query stay ours.
+                    if let Some(moved) = moved_url(&url, &tc_url) {
+                        url = moved;
                     }
                     self.counters.set_state(LinkState::Reconnecting, monotonic_us());
                 }
@@ -442,6 +444,33 @@ impl Live {
     }
 }
 
+/// `url` moved to `tc_url`: the new address with our stream name and
+/// query, or `None` to stay (an empty or unusable tcUrl).
+fn moved_url(url: &str, tc_url: &str) -> Option<String> {
+    let stream = rtmp_core::url::RtmpUrl::parse(url).ok()?.stream().to_string();
+    let moved = format!("{}/{stream}", tc_url.trim_end_matches('/'));
+    let valid = rtmp_core::url::RtmpUrl::parse(&moved).is_ok();
+    valid.then_some(moved)
+}
+
 fn core_now() -> CoreInstant {
     CoreInstant::from_micros(monotonic_us())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn moved_url_keeps_our_stream_and_key() {
+        let url = "rtmp://a.example/live/cam?key=s3cret";
+        assert_eq!(
+            super::moved_url(url, "rtmp://b.example:1936/live2").as_deref(),
+            Some("rtmp://b.example:1936/live2/cam?key=s3cret")
+        );
+        assert_eq!(
+            super::moved_url(url, "rtmp://b.example/live/").as_deref(),
+            Some("rtmp://b.example/live/cam?key=s3cret")
+        );
+        assert_eq!(super::moved_url(url, ""), None);
+        assert_eq!(super::moved_url(url, "not a url"), None);
+    }
 }
