@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{run, scratch, start_nginx};
+use common::{decoded_frames, run, scratch, start_nginx};
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::Command;
@@ -19,24 +19,6 @@ fn probe(path: &Path, what: &str) -> String {
         .arg(path));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
-}
-
-/// Decodes the whole file; returns the md5 of each decoded video frame
-/// (ffmpeg prints decoding errors on stderr, which must stay empty).
-fn decoded_frames(path: &Path) -> Vec<String> {
-    let out = run(Command::new("ffmpeg")
-        .args(["-nostdin", "-v", "error", "-i"])
-        .arg(path)
-        .args(["-map", "0:v", "-f", "framemd5", "-"]));
-    assert!(out.status.success());
-    let errors = String::from_utf8_lossy(&out.stderr);
-    assert!(errors.trim().is_empty(), "decoding errors: {errors}");
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| l.rsplit(',').next().unwrap().trim().to_string())
-        .collect()
 }
 
 #[test]

@@ -85,6 +85,23 @@ impl Drops {
     }
 }
 
+impl fmt::Display for Drops {
+    /// `encoder full N, camera N, disconnected N, non-reference N, until keyframe N, unreadable N, audio N`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "encoder full {}, camera {}, disconnected {}, non-reference {}, until keyframe {}, unreadable {}, audio {}",
+            self.encoder_full,
+            self.camera,
+            self.disconnected,
+            self.non_reference,
+            self.until_keyframe,
+            self.unreadable,
+            self.audio
+        )
+    }
+}
+
 /// What the pipeline has done so far, and how the stream is now.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Stats {

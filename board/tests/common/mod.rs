@@ -261,3 +261,21 @@ pub fn contiguous_run(got: &[String], source: &[String]) -> Result<(usize, bool)
     }
     Ok((matched, to_end))
 }
+
+/// Decodes the whole file; returns the md5 of each decoded video frame
+/// (ffmpeg prints decoding errors on stderr, which must stay empty).
+pub fn decoded_frames(path: &Path) -> Vec<String> {
+    let out = run(Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-i"])
+        .arg(path)
+        .args(["-map", "0:v", "-f", "framemd5", "-"]));
+    assert!(out.status.success());
+    let errors = String::from_utf8_lossy(&out.stderr);
+    assert!(errors.trim().is_empty(), "decoding errors: {errors}");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.rsplit(',').next().unwrap().trim().to_string())
+        .collect()
+}

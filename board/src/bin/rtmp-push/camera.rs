@@ -208,23 +208,15 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     }
     let stats = stats?;
     if !o.quiet {
-        let d = stats.drops;
         eprintln!(
-            "rtmp-push: sent {} video and {} audio frames ({} bytes) in {:.1} s, {} reconnects, {} dropped \
-             (encoder full {}, camera {}, disconnected {}, non-reference {}, until keyframe {}, unreadable {}, audio {})",
+            "rtmp-push: sent {} video and {} audio frames ({} bytes) in {:.1} s, {} reconnects, {} dropped ({})",
             stats.video_frames,
             stats.audio_frames,
             stats.bytes_sent,
             stats.seconds,
             stats.reconnects,
             stats.dropped_frames,
-            d.encoder_full,
-            d.camera,
-            d.disconnected,
-            d.non_reference,
-            d.until_keyframe,
-            d.unreadable,
-            d.audio
+            stats.drops
         );
     }
     if let Some(l) = local {
