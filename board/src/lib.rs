@@ -4,6 +4,8 @@
 //!
 //! * [`push`]: [`push::RtmpPush`], a publishing connection that writes media
 //!   with vectored I/O straight from the caller's buffers.
+//! * [`file_push`]: [`file_push::push_flv`], an FLV file or stream paced to
+//!   real time, reconnecting and resuming at a keyframe (`rtmp-push FILE`).
 //! * [`pull`]: [`pull::RtmpPull`], a playing connection that hands out the
 //!   received frames (the capture API).
 //! * [`serve`]: [`serve::RtmpServer`], publishers and players in one poll
@@ -20,6 +22,7 @@
 
 pub mod audio;
 pub mod camera;
+pub mod file_push;
 pub mod net;
 pub mod pipeline;
 pub mod pull;

@@ -13,12 +13,8 @@
 //! a refusal, the server's status code and description) and exits 1. The
 //! stream key is never printed.
 
-use board::push::{PushBuffers, PushOptions, RtmpPush};
-use board::RtmpError;
-use rtmp_core::flv::{FlvItem, FlvReader, TagType};
-use rtmp_core::live::{Backoff, BackoffConfig, Failure, Retry};
-use rtmp_core::message::SET_DATA_FRAME;
-use rtmp_core::time::Instant as CoreInstant;
+use board::file_push::{push_flv, FilePushEvent, FilePushOptions};
+use board::push::PushOptions;
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -194,180 +190,11 @@ impl Status {
     }
 }
 
-/// The FLV source, read as tags with their headers kept for a new connection.
-struct Source {
-    input: Box<dyn Read>,
-    name: String,
-    reader: FlvReader,
-    buf: Vec<u8>,
-    start: usize,
-    end: usize,
-    /// The last onMetaData, AVC/HEVC and AAC sequence headers (tag bodies),
-    /// sent again on a new connection.
-    metadata: Option<(u32, Vec<u8>)>,
-    video_config: Option<(u32, Vec<u8>)>,
-    audio_config: Option<(u32, Vec<u8>)>,
-}
-
-/// What a tag is, for resuming after a reconnect.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum TagRole {
-    Metadata,
-    VideoConfig,
-    AudioConfig,
-    Keyframe,
-    Other,
-}
-
-fn role(kind: TagType, data: &[u8]) -> TagRole {
-    match kind {
-        TagType::Script if data.starts_with(b"\x02\x00\x0aonMetaData") => TagRole::Metadata,
-        TagType::Video => match data {
-            // Enhanced RTMP: IsExHeader, frame type, packet type 0 = SequenceStart.
-            [b, ..] if b & 0x80 != 0 && b & 0x0f == 0 => TagRole::VideoConfig,
-            [b, ..] if b & 0x80 != 0 && (b >> 4) & 7 == 1 => TagRole::Keyframe,
-            [b, 0, ..] if b & 0x0f == 7 || b & 0x0f == 12 => TagRole::VideoConfig,
-            [b, ..] if b >> 4 == 1 => TagRole::Keyframe,
-            _ => TagRole::Other,
-        },
-        TagType::Audio => match data {
-            [b, 0, ..] if b >> 4 == 10 => TagRole::AudioConfig,
-            _ => TagRole::Other,
-        },
-        _ => TagRole::Other,
-    }
-}
-
-/// How sending a source over one connection ended.
-enum Pumped {
-    /// The source ended.
-    Done,
-    /// The link failed.
-    Link(RtmpError),
-}
-
-fn send_tag(push: &mut RtmpPush<'_>, kind: TagType, ts: u32, data: &[u8]) -> Result<(), RtmpError> {
-    match kind {
-        TagType::Script if data.starts_with(b"\x02\x00\x0aonMetaData") => push.send(18, ts, &[SET_DATA_FRAME, data]),
-        TagType::Other(_) => Ok(()),
-        kind => push.send(kind.to_byte(), ts, &[data]),
-    }
-}
-
-impl Source {
-    /// Sends tags until the source ends or the link fails. When `resume`,
-    /// first the kept metadata and sequence headers, then from the next
-    /// keyframe on (tags before it are skipped and counted), with the pacing
-    /// clock restarted there.
-    fn pump(
-        &mut self,
-        push: &mut RtmpPush<'_>,
-        fast: bool,
-        resume: bool,
-        status: &mut Status,
-    ) -> Result<Pumped, String> {
-        let mut clock: Option<(Instant, u32)> = None;
-        let mut waiting_for_keyframe = resume;
-        if resume {
-            let kept = [&self.metadata, &self.audio_config, &self.video_config];
-            for (kind, tag) in [TagType::Script, TagType::Audio, TagType::Video].into_iter().zip(kept) {
-                if let Some((ts, data)) = tag {
-                    if let Err(e) = send_tag(push, kind, *ts, data) {
-                        return Ok(Pumped::Link(e));
-                    }
-                }
-            }
-        }
-        loop {
-            let (n, item) =
-                self.reader.read(&self.buf[self.start..self.end]).map_err(|e| format!("{}: {e}", self.name))?;
-            match item {
-                FlvItem::Header(_) => self.start += n,
-                FlvItem::Tag(tag) => {
-                    let r = role(tag.kind, tag.data);
-                    match r {
-                        TagRole::Metadata => self.metadata = Some((tag.timestamp, tag.data.to_vec())),
-                        TagRole::VideoConfig => self.video_config = Some((tag.timestamp, tag.data.to_vec())),
-                        TagRole::AudioConfig => self.audio_config = Some((tag.timestamp, tag.data.to_vec())),
-                        _ => {}
-                    }
-                    if waiting_for_keyframe && r == TagRole::Keyframe {
-                        waiting_for_keyframe = false;
-                    }
-                    if waiting_for_keyframe {
-                        // Headers are current already (sent above, or kept for later).
-                        if r == TagRole::Other {
-                            status.skipped += 1;
-                        }
-                        self.start += n;
-                        continue;
-                    }
-                    if !fast {
-                        let (base, t0) = *clock.get_or_insert((Instant::now(), tag.timestamp));
-                        let due = base + Duration::from_millis(u64::from(tag.timestamp.saturating_sub(t0)));
-                        if let Err(e) = push.idle_until(due) {
-                            return Ok(Pumped::Link(e));
-                        }
-                    }
-                    if let Err(e) = send_tag(push, tag.kind, tag.timestamp, tag.data) {
-                        // This tag is lost with the link; resuming skips to a keyframe.
-                        self.start += n;
-                        return Ok(Pumped::Link(e));
-                    }
-                    status.tick(push.stats().bytes_sent, tag.kind == TagType::Video);
-                    self.start += n;
-                }
-                FlvItem::NeedMore(want) => {
-                    self.start += n;
-                    self.buf.copy_within(self.start..self.end, 0);
-                    self.end -= self.start;
-                    self.start = 0;
-                    if want > self.buf.len() {
-                        self.buf.resize(want, 0);
-                    }
-                    let r = loop {
-                        match self.input.read(&mut self.buf[self.end..]) {
-                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                            other => break other,
-                        }
-                    }
-                    .map_err(|e| format!("{}: {e}", self.name))?;
-                    if r == 0 {
-                        if self.end > 0 {
-                            eprintln!(
-                                "rtmp-push: warning: {} ends inside a tag; its last {} bytes were not sent",
-                                self.name, self.end
-                            );
-                        }
-                        return Ok(Pumped::Done);
-                    }
-                    self.end += r;
-                }
-            }
-        }
-    }
-}
-
-fn core_now(epoch: Instant) -> CoreInstant {
-    CoreInstant::from_micros(epoch.elapsed().as_micros() as u64)
-}
-
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
-    let input: Box<dyn Read> = if args.source == "-" {
+    let mut input: Box<dyn Read> = if args.source == "-" {
         Box::new(std::io::stdin().lock())
     } else {
         Box::new(std::fs::File::open(&args.source).map_err(|e| format!("{}: {e}", args.source))?)
-    };
-    let mut source = Source {
-        input,
-        name: args.source.clone(),
-        reader: FlvReader::new(),
-        buf: vec![0u8; 256 * 1024],
-        start: 0,
-        end: 0,
-        metadata: None,
-        video_config: None,
-        audio_config: None,
     };
     let epoch = Instant::now();
     let mut status = Status {
@@ -381,61 +208,42 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         reconnects: 0,
         skipped: 0,
     };
-    // --fast keeps failing fast; a paced push stays up.
-    let max_retries = if args.fast { Some(0) } else { args.max_retries };
-    let mut backoff = Backoff::new(BackoffConfig { max_retries, ..BackoffConfig::default() });
-    let mut seed = (epoch.elapsed().as_nanos() as u64) ^ u64::from(std::process::id()) | 1;
-    let mut connected_once = false;
-    let mut total_bytes = 0u64;
-    loop {
-        let mut bufs = PushBuffers::new();
-        let failed = match RtmpPush::connect(&args.url, &mut bufs, args.opts) {
-            Ok(mut push) => {
-                backoff.on_connected(core_now(epoch));
-                if connected_once {
-                    status.reconnects += 1;
-                }
-                status.state = "live";
-                let resume = connected_once;
-                connected_once = true;
-                match source.pump(&mut push, args.fast, resume, &mut status)? {
-                    Pumped::Done => {
-                        let stats = push.close()?;
-                        total_bytes += stats.bytes_sent;
-                        if status.tty {
-                            eprintln!(
-                                "\rsent {total_bytes} bytes in {:.1} s, {} reconnects, {} tags skipped",
-                                status.start.elapsed().as_secs_f64(),
-                                status.reconnects,
-                                status.skipped
-                            );
-                        }
-                        return Ok(());
-                    }
-                    Pumped::Link(e) => {
-                        total_bytes += push.stats().bytes_sent;
-                        e
-                    }
-                }
+    let opts = FilePushOptions { push: args.opts, paced: !args.fast, max_retries: args.max_retries };
+    // Bytes of earlier connections, for the status line's running total.
+    let mut before = 0u64;
+    let mut last_conn = 0u64;
+    let stats = push_flv(&mut input, &args.source, &args.url, opts, |e| match e {
+        FilePushEvent::Connected { reconnect } => {
+            if reconnect {
+                status.reconnects += 1;
+                before += last_conn;
+                last_conn = 0;
             }
-            Err(e) => e,
-        };
-        if !connected_once {
-            // The first connection: a wrong URL, key or server is reported at once.
-            return Err(failed.into());
+            status.state = "live";
         }
-        let failure = failed.refusal().map_or(Failure::Transient, |(code, _)| Failure::from_status_code(code));
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let Retry::At(at) = backoff.on_failure(core_now(epoch), failure, seed as u32) else {
-            return Err(failed.into());
-        };
-        if !args.quiet {
-            eprintln!("\rrtmp-push: {failed}; reconnecting");
+        FilePushEvent::Sent { bytes_sent, video } => {
+            last_conn = bytes_sent;
+            status.tick(before + bytes_sent, video);
         }
-        status.state = "reconnecting";
-        let wait = Duration::from_micros(at.as_micros().saturating_sub(core_now(epoch).as_micros()));
-        std::thread::sleep(wait);
+        FilePushEvent::Skipped => status.skipped += 1,
+        FilePushEvent::Reconnecting(err) => {
+            status.state = "reconnecting";
+            if !args.quiet {
+                eprintln!("\rrtmp-push: {err}; reconnecting");
+            }
+        }
+        FilePushEvent::Truncated { bytes } => {
+            eprintln!("rtmp-push: warning: {} ends inside a tag; its last {bytes} bytes were not sent", args.source)
+        }
+    })?;
+    if status.tty {
+        eprintln!(
+            "\rsent {} bytes in {:.1} s, {} reconnects, {} tags skipped",
+            before + stats.bytes_sent,
+            status.start.elapsed().as_secs_f64(),
+            status.reconnects,
+            status.skipped
+        );
     }
+    Ok(())
 }

@@ -1,0 +1,296 @@
+//! Publishing an FLV file or stream (`rtmp-push FILE`): tags paced to
+//! real time by their timestamps (or as fast as the link takes), and, when
+//! paced, a link that fails is reconnected with backoff and the push
+//! resumes at the next keyframe, the metadata and sequence headers sent
+//! again first.
+
+use crate::push::{PushBuffers, PushOptions, PushStats, RtmpPush};
+use crate::RtmpError;
+use rtmp_core::flv::{FlvItem, FlvReader, TagType};
+use rtmp_core::live::{Backoff, BackoffConfig, Failure, Retry};
+use rtmp_core::message::SET_DATA_FRAME;
+use rtmp_core::time::Instant as CoreInstant;
+use std::fmt;
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+/// How to push a file.
+#[derive(Clone, Copy, Debug)]
+pub struct FilePushOptions {
+    /// The connection's options.
+    pub push: PushOptions,
+    /// Pace to the tags' timestamps (like `ffmpeg -re`); otherwise as fast
+    /// as the connection takes, failing at once when the link fails.
+    pub paced: bool,
+    /// Reconnect tries after a failure of a paced push: `None` for ever,
+    /// `Some(0)` never. The first connection's failure is always final.
+    pub max_retries: Option<u32>,
+}
+
+/// What a file push reports as it goes.
+#[derive(Debug)]
+pub enum FilePushEvent<'a> {
+    /// Connected and publishing; `reconnect` when not the first connection.
+    Connected {
+        /// Not the first connection.
+        reconnect: bool,
+    },
+    /// A tag was sent; `bytes_sent` on this connection so far.
+    Sent {
+        /// Bytes written on this connection.
+        bytes_sent: u64,
+        /// The tag was video.
+        video: bool,
+    },
+    /// A tag was skipped while resuming at the next keyframe.
+    Skipped,
+    /// The link failed; reconnecting after the backoff.
+    Reconnecting(&'a RtmpError),
+    /// The source ended inside a tag: its last `bytes` were not sent.
+    Truncated {
+        /// Bytes of the incomplete tag.
+        bytes: usize,
+    },
+}
+
+/// Why a file push failed.
+#[derive(Debug)]
+pub enum FilePushError {
+    /// Reading or parsing the source failed (the message names it).
+    Source(String),
+    /// The connection failed and was not (or no longer) retried.
+    Rtmp(RtmpError),
+}
+
+impl fmt::Display for FilePushError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FilePushError::Source(e) => f.write_str(e),
+            FilePushError::Rtmp(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for FilePushError {}
+
+impl From<RtmpError> for FilePushError {
+    fn from(e: RtmpError) -> Self {
+        FilePushError::Rtmp(e)
+    }
+}
+
+/// The FLV source, read as tags with their headers kept for a new connection.
+struct Source<'r> {
+    input: &'r mut dyn Read,
+    name: String,
+    reader: FlvReader,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// The last onMetaData, AVC/HEVC and AAC sequence headers (tag bodies),
+    /// sent again on a new connection.
+    metadata: Option<(u32, Vec<u8>)>,
+    video_config: Option<(u32, Vec<u8>)>,
+    audio_config: Option<(u32, Vec<u8>)>,
+}
+
+/// What a tag is, for resuming after a reconnect.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TagRole {
+    Metadata,
+    VideoConfig,
+    AudioConfig,
+    Keyframe,
+    Other,
+}
+
+fn role(kind: TagType, data: &[u8]) -> TagRole {
+    match kind {
+        TagType::Script if data.starts_with(b"\x02\x00\x0aonMetaData") => TagRole::Metadata,
+        TagType::Video => match data {
+            // Enhanced RTMP: IsExHeader, frame type, packet type 0 = SequenceStart.
+            [b, ..] if b & 0x80 != 0 && b & 0x0f == 0 => TagRole::VideoConfig,
+            [b, ..] if b & 0x80 != 0 && (b >> 4) & 7 == 1 => TagRole::Keyframe,
+            [b, 0, ..] if b & 0x0f == 7 || b & 0x0f == 12 => TagRole::VideoConfig,
+            [b, ..] if b >> 4 == 1 => TagRole::Keyframe,
+            _ => TagRole::Other,
+        },
+        TagType::Audio => match data {
+            [b, 0, ..] if b >> 4 == 10 => TagRole::AudioConfig,
+            _ => TagRole::Other,
+        },
+        _ => TagRole::Other,
+    }
+}
+
+/// How sending a source over one connection ended.
+enum Pumped {
+    /// The source ended.
+    Done,
+    /// The link failed.
+    Link(RtmpError),
+}
+
+fn send_tag(push: &mut RtmpPush<'_>, kind: TagType, ts: u32, data: &[u8]) -> Result<(), RtmpError> {
+    match kind {
+        TagType::Script if data.starts_with(b"\x02\x00\x0aonMetaData") => push.send(18, ts, &[SET_DATA_FRAME, data]),
+        TagType::Other(_) => Ok(()),
+        kind => push.send(kind.to_byte(), ts, &[data]),
+    }
+}
+
+impl Source<'_> {
+    /// Sends tags until the source ends or the link fails. When `resume`,
+    /// first the kept metadata and sequence headers, then from the next
+    /// keyframe on (tags before it are skipped and counted), with the pacing
+    /// clock restarted there.
+    fn pump(
+        &mut self,
+        push: &mut RtmpPush<'_>,
+        fast: bool,
+        resume: bool,
+        on_event: &mut dyn FnMut(FilePushEvent<'_>),
+    ) -> Result<Pumped, String> {
+        let mut clock: Option<(Instant, u32)> = None;
+        let mut waiting_for_keyframe = resume;
+        if resume {
+            let kept = [&self.metadata, &self.audio_config, &self.video_config];
+            for (kind, tag) in [TagType::Script, TagType::Audio, TagType::Video].into_iter().zip(kept) {
+                if let Some((ts, data)) = tag {
+                    if let Err(e) = send_tag(push, kind, *ts, data) {
+                        return Ok(Pumped::Link(e));
+                    }
+                }
+            }
+        }
+        loop {
+            let (n, item) =
+                self.reader.read(&self.buf[self.start..self.end]).map_err(|e| format!("{}: {e}", self.name))?;
+            match item {
+                FlvItem::Header(_) => self.start += n,
+                FlvItem::Tag(tag) => {
+                    let r = role(tag.kind, tag.data);
+                    match r {
+                        TagRole::Metadata => self.metadata = Some((tag.timestamp, tag.data.to_vec())),
+                        TagRole::VideoConfig => self.video_config = Some((tag.timestamp, tag.data.to_vec())),
+                        TagRole::AudioConfig => self.audio_config = Some((tag.timestamp, tag.data.to_vec())),
+                        _ => {}
+                    }
+                    if waiting_for_keyframe && r == TagRole::Keyframe {
+                        waiting_for_keyframe = false;
+                    }
+                    if waiting_for_keyframe {
+                        // Headers are current already (sent above, or kept for later).
+                        if r == TagRole::Other {
+                            on_event(FilePushEvent::Skipped);
+                        }
+                        self.start += n;
+                        continue;
+                    }
+                    if !fast {
+                        let (base, t0) = *clock.get_or_insert((Instant::now(), tag.timestamp));
+                        let due = base + Duration::from_millis(u64::from(tag.timestamp.saturating_sub(t0)));
+                        if let Err(e) = push.idle_until(due) {
+                            return Ok(Pumped::Link(e));
+                        }
+                    }
+                    if let Err(e) = send_tag(push, tag.kind, tag.timestamp, tag.data) {
+                        // This tag is lost with the link; resuming skips to a keyframe.
+                        self.start += n;
+                        return Ok(Pumped::Link(e));
+                    }
+                    on_event(FilePushEvent::Sent {
+                        bytes_sent: push.stats().bytes_sent,
+                        video: tag.kind == TagType::Video,
+                    });
+                    self.start += n;
+                }
+                FlvItem::NeedMore(want) => {
+                    self.start += n;
+                    self.buf.copy_within(self.start..self.end, 0);
+                    self.end -= self.start;
+                    self.start = 0;
+                    if want > self.buf.len() {
+                        self.buf.resize(want, 0);
+                    }
+                    let r = loop {
+                        match self.input.read(&mut self.buf[self.end..]) {
+                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                            other => break other,
+                        }
+                    }
+                    .map_err(|e| format!("{}: {e}", self.name))?;
+                    if r == 0 {
+                        if self.end > 0 {
+                            on_event(FilePushEvent::Truncated { bytes: self.end });
+                        }
+                        return Ok(Pumped::Done);
+                    }
+                    self.end += r;
+                }
+            }
+        }
+    }
+}
+
+fn core_now(epoch: Instant) -> CoreInstant {
+    CoreInstant::from_micros(epoch.elapsed().as_micros() as u64)
+}
+
+/// Pushes the FLV in `input` (named `name` in errors) to `url`; returns the
+/// last connection's counters after a clean close. `on_event` hears of
+/// progress, skips and reconnects.
+pub fn push_flv(
+    input: &mut dyn Read,
+    name: &str,
+    url: &str,
+    opts: FilePushOptions,
+    mut on_event: impl FnMut(FilePushEvent<'_>),
+) -> Result<PushStats, FilePushError> {
+    let mut source = Source {
+        input,
+        name: name.to_string(),
+        reader: FlvReader::new(),
+        buf: vec![0u8; 256 * 1024],
+        start: 0,
+        end: 0,
+        metadata: None,
+        video_config: None,
+        audio_config: None,
+    };
+    let epoch = Instant::now();
+    // Fast pushes keep failing fast; a paced push stays up.
+    let max_retries = if opts.paced { opts.max_retries } else { Some(0) };
+    let mut backoff = Backoff::new(BackoffConfig { max_retries, ..BackoffConfig::default() });
+    let mut seed = (epoch.elapsed().as_nanos() as u64) ^ u64::from(std::process::id()) | 1;
+    let mut connected_once = false;
+    loop {
+        let mut bufs = PushBuffers::new();
+        let failed = match RtmpPush::connect(url, &mut bufs, opts.push) {
+            Ok(mut push) => {
+                backoff.on_connected(core_now(epoch));
+                on_event(FilePushEvent::Connected { reconnect: connected_once });
+                let resume = connected_once;
+                connected_once = true;
+                match source.pump(&mut push, !opts.paced, resume, &mut on_event).map_err(FilePushError::Source)? {
+                    Pumped::Done => return Ok(push.close()?),
+                    Pumped::Link(e) => e,
+                }
+            }
+            Err(e) => e,
+        };
+        if !connected_once {
+            // The first connection: a wrong URL, key or server is reported at once.
+            return Err(failed.into());
+        }
+        let failure = failed.refusal().map_or(Failure::Transient, |(code, _)| Failure::from_status_code(code));
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let Retry::At(at) = backoff.on_failure(core_now(epoch), failure, seed as u32) else {
+            return Err(failed.into());
+        };
+        on_event(FilePushEvent::Reconnecting(&failed));
+        std::thread::sleep(Duration::from_micros(at.as_micros().saturating_sub(core_now(epoch).as_micros())));
+    }
+}
