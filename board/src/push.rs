@@ -205,7 +205,7 @@ impl<'b> RtmpPush<'b> {
 
     /// The kernel's view of the link: unacknowledged bytes and round-trip time.
     pub fn link_info(&self) -> LinkInfo {
-        LinkInfo { unacked: unacked_bytes(&self.conn.stream).unwrap_or(0), rtt: round_trip(&self.conn.stream) }
+        LinkInfo { unacked: self.unacked(), rtt: round_trip(&self.conn.stream) }
     }
 
     /// Bytes written that the peer has not acknowledged (one `SIOCOUTQ`).
@@ -251,15 +251,12 @@ impl<'b> RtmpPush<'b> {
         }
         // A server that acknowledges must keep doing so: three windows
         // delivered beyond its last acknowledgement, and none for the timeout.
-        if let Some(acked) = ack {
-            let delivered =
-                self.conn.bytes_sent.saturating_sub(u64::from(unacked_bytes(&self.conn.stream).unwrap_or(0)));
+        // (The kernel is asked only once the last acknowledgement is old,
+        // not on every send.)
+        if let Some(acked) = ack.filter(|_| self.ack_window > 0 && self.last_ack.elapsed() >= self.watch.timeout()) {
+            let delivered = self.conn.bytes_sent.saturating_sub(u64::from(self.unacked()));
             let behind = (delivered as u32).wrapping_sub(acked);
-            if self.ack_window > 0
-                && behind < u32::MAX / 2
-                && behind > self.ack_window.saturating_mul(3)
-                && self.last_ack.elapsed() >= self.watch.timeout()
-            {
+            if behind < u32::MAX / 2 && behind > self.ack_window.saturating_mul(3) {
                 return Err(self.error(step, RtmpErrorKind::Dead(DeadLink::Silent)));
             }
         }
@@ -349,10 +346,7 @@ impl<'b> RtmpPush<'b> {
                     self.conn.stalled_since = None;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    on_wait(Progress {
-                        bytes_sent: self.conn.bytes_sent,
-                        unacked: unacked_bytes(&self.conn.stream).unwrap_or(0),
-                    });
+                    on_wait(Progress { bytes_sent: self.conn.bytes_sent, unacked: self.unacked() });
                     // Keep reading while the socket is full: the server may be
                     // waiting for an acknowledgement before it reads more.
                     self.conn.wait_writable_for("send", PollFlags::OUT | PollFlags::IN, Duration::from_millis(100))?;
@@ -398,8 +392,8 @@ impl<'b> RtmpPush<'b> {
     /// reported as sent.
     fn drain(&mut self) -> Result<(), RtmpError> {
         let grace = Instant::now() + Duration::from_millis(DRAIN_GRACE_MS);
+        self.read_input("close", None)?;
         loop {
-            self.read_input("close", None)?;
             self.check_events("close")?;
             self.flush_control("close")?;
             let sent = self.conn.bytes_sent as u32;
@@ -444,13 +438,8 @@ impl<'b> RtmpPush<'b> {
                     )),
                 ));
             }
-            match self.conn.read(&mut self.session, "close", Some(until)) {
-                Ok(_) => {
-                    self.conn.feed(&mut self.session);
-                }
-                // A reset after our unpublish: the server went without a clean close.
-                Err(e) => return Err(e),
-            }
+            // A reset after our unpublish is an error: no clean close.
+            self.read_input("close", Some(until))?;
         }
     }
 }

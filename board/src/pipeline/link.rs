@@ -111,6 +111,18 @@ struct Adapt {
 }
 
 impl Adapt {
+    /// The queue (ms) when the frame at its head was stamped `pts_us`: how
+    /// long it has waited, plus what is unacknowledged in the socket at the
+    /// link's rate. Kept, and published in the counters.
+    fn head_of_line(&mut self, c: &Counters, now_us: u64, pts_us: u64, unacked: u32) -> u32 {
+        let waited = now_us.saturating_sub(pts_us) / 1000;
+        let rate = self.estimator.bits_per_second().filter(|&r| r > 0);
+        let in_socket = rate.map_or(0, |r| u64::from(unacked) * 8000 / r);
+        self.queue_ms = (waited + in_socket).min(u64::from(u32::MAX)) as u32;
+        c.queue_ms.store(self.queue_ms, Ordering::Relaxed);
+        self.queue_ms
+    }
+
     /// The link moved to `p`; `head_pts_us` is the frame being sent, if any.
     fn observe(&mut self, c: &Counters, p: Progress, head_pts_us: Option<u64>) {
         let now_us = monotonic_us();
@@ -120,20 +132,17 @@ impl Adapt {
         self.last_us = now_us;
         let now = core_now();
         self.estimator.sample(now, p.bytes_sent.saturating_sub(u64::from(p.unacked)));
-        let rate = self.estimator.bits_per_second().filter(|&r| r > 0);
-        let in_socket_ms = rate.map_or(0, |r| u64::from(p.unacked) * 8000 / r);
         match head_pts_us {
             Some(pts) => {
-                let waited = now_us.saturating_sub(pts) / 1000;
-                self.queue_ms = (waited + in_socket_ms).min(u64::from(u32::MAX)) as u32;
+                self.head_of_line(c, now_us, pts, p.unacked);
             }
             // No frame for a while and nothing in the socket: no queue.
             None if p.unacked == 0 && now_us.saturating_sub(c.last_send_us.load(Ordering::Relaxed)) > 500_000 => {
-                self.queue_ms = 0
+                self.queue_ms = 0;
+                c.queue_ms.store(0, Ordering::Relaxed);
             }
             None => {}
         }
-        c.queue_ms.store(self.queue_ms, Ordering::Relaxed);
         let next = self.abr.update(now, self.queue_ms, self.estimator.bits_per_second());
         if let Some(next) = next.filter(|_| self.adaptive) {
             if self.input.set_bitrate(next).is_ok() {
@@ -334,15 +343,8 @@ impl Network {
                 return Err(Ended::Moved(to));
             }
         }
-        let now_us = monotonic_us();
         let pts = stream.pts_us();
-        let waited_ms = now_us.saturating_sub(pts) / 1000;
-        let unacked = push.unacked();
-        let in_socket_ms =
-            live.adapt.estimator.bits_per_second().filter(|&r| r > 0).map_or(0, |r| u64::from(unacked) * 8000 / r);
-        let queue_ms = (waited_ms + in_socket_ms).min(u64::from(u32::MAX)) as u32;
-        live.adapt.queue_ms = queue_ms;
-        self.counters.queue_ms.store(queue_ms, Ordering::Relaxed);
+        let queue_ms = live.adapt.head_of_line(&self.counters, monotonic_us(), pts, push.unacked());
         match live.policy.decide(queue_ms, kind) {
             Verdict::Drop { kind, request_keyframe } => {
                 drop(stream);
