@@ -2,6 +2,8 @@
 //! take: a server that accepts the publish, then announces a huge chunk
 //! size and a 16 MiB message and trickles its bytes, makes the push fail.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::Command;
@@ -10,15 +12,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn hostile_server(trickle: bool, done: Arc<AtomicBool>) -> (u16, std::thread::JoinHandle<()>) {
-    let answers =
-        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../rtmp-core/tests/data/ffmpeg-publish-s2c.bin")).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = std::thread::spawn(move || {
-        let (mut s, _) = listener.accept().unwrap();
-        let mut c0c1 = [0u8; 1537];
-        s.read_exact(&mut c0c1).unwrap();
-        s.write_all(&answers).unwrap();
+        let mut s = common::accept_recorded_publish(&listener);
         // Set Chunk Size 2^31 - 1, then a command message announced at 16 MiB - 1.
         let mut hostile = vec![0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff];
         hostile.extend_from_slice(&[0x03, 0, 0, 0, 0xff, 0xff, 0xff, 20, 0, 0, 0, 0]);

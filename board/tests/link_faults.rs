@@ -11,7 +11,7 @@ mod common;
 use board::audio::{AudioConfig, AudioIn};
 use board::camera::{Camera, CameraConfig};
 use board::pipeline::{LinkOptions, LinkState, Rtmp, Stats};
-use board::pull::{FrameKind, PullBuffers, PullOptions, RtmpPull};
+use board::pull::FrameKind;
 use board::sys::Sys;
 use common::fault_proxy::FaultProxy;
 use common::{decoded_frames, start_nginx};
@@ -52,26 +52,24 @@ fn player(url: &str) -> Receiver<Seen> {
     let (tx, rx) = channel();
     let url = url.to_string();
     std::thread::spawn(move || {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let mut bufs = PullBuffers::new();
-            let opts = PullOptions { timeout: Duration::from_secs(15), ..PullOptions::default() };
-            match RtmpPull::connect(&url, &mut bufs, opts) {
-                Ok(mut p) => {
-                    while let Ok(Some(f)) = p.next_frame() {
-                        let seen = (Instant::now(), f.kind, f.timestamp, f.keyframe, f.config.is_some());
-                        if tx.send(seen).is_err() {
-                            return;
-                        }
-                    }
-                    return;
-                }
-                Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
-                Err(e) => panic!("player: {e}"),
-            }
-        }
+        common::play_with_retry(&url, Duration::from_secs(10), Duration::from_secs(15), |f| {
+            tx.send((Instant::now(), f.kind, f.timestamp, f.keyframe, f.config.is_some())).is_ok()
+        })
     });
     rx
+}
+
+/// The latest video timestamp a player has seen so far.
+fn last_video(p: &Receiver<Seen>) -> u32 {
+    p.try_iter().filter(|s| s.1 == FrameKind::Video).map(|s| s.2).max().expect("video before")
+}
+
+/// A new connection's first video: the sequence header, then a keyframe,
+/// timestamped after `last_before`.
+fn starts_cleanly(first_video: &[Seen], last_before: u32) {
+    assert!(first_video[0].4, "first video is the sequence header: {:?}", first_video[0]);
+    assert!(first_video[1].3 && !first_video[1].4, "then a keyframe: {:?}", first_video[1]);
+    assert!(first_video[1].2 > last_before, "timestamps continue: {} after {last_before}", first_video[1].2);
 }
 
 fn wait_for(r: &Rtmp, what: &str, limit: Duration, f: impl Fn(&Stats) -> bool) -> Duration {
@@ -105,8 +103,7 @@ fn nginx_restarted_mid_stream() {
     let mut r = camera(&url, 1_000_000, fast_link());
     let p1 = player(&url);
     std::thread::sleep(Duration::from_secs(4));
-    let before: Vec<Seen> = p1.try_iter().collect();
-    let last_before = before.iter().filter(|s| s.1 == FrameKind::Video).map(|s| s.2).max().expect("video before");
+    let last_before = last_video(&p1);
 
     nginx.kill();
     wait_for(&r, "failure noticed", Duration::from_secs(5), |s| s.state == LinkState::Reconnecting);
@@ -119,9 +116,7 @@ fn nginx_restarted_mid_stream() {
     eprintln!("stream back on nginx {back:?} after it returned");
     assert!(back < Duration::from_secs(3), "stream back after {back:?}");
     // The new connection starts with the sequence header, then an IDR.
-    assert!(first_video[0].4, "first video is the sequence header: {:?}", first_video[0]);
-    assert!(first_video[1].3 && !first_video[1].4, "then a keyframe: {:?}", first_video[1]);
-    assert!(first_video[1].2 > last_before, "timestamps continue: {} after {last_before}", first_video[1].2);
+    starts_cleanly(&first_video, last_before);
     std::thread::sleep(Duration::from_secs(3));
     let stats = r.stop().unwrap();
     eprintln!("{stats:?}");
@@ -330,8 +325,7 @@ fn node_media_server_restarted_mid_stream() {
     wait_for(&r, "live", Duration::from_secs(5), |s| s.state == LinkState::Live);
     let p1 = player(&url);
     std::thread::sleep(Duration::from_secs(3));
-    let before: Vec<Seen> = p1.try_iter().collect();
-    let last_before = before.iter().filter(|s| s.1 == FrameKind::Video).map(|s| s.2).max().expect("video before");
+    let last_before = last_video(&p1);
 
     nms.kill();
     wait_for(&r, "failure noticed", Duration::from_secs(5), |s| s.state == LinkState::Reconnecting);
@@ -344,9 +338,7 @@ fn node_media_server_restarted_mid_stream() {
     assert!(back < Duration::from_secs(3), "{back:?}");
     let p2 = player(&url);
     let video: Vec<Seen> = p2.iter().filter(|s| s.1 == FrameKind::Video).take(3).collect();
-    assert!(video[0].4, "first video is the sequence header: {:?}", video[0]);
-    assert!(video[1].3 && !video[1].4, "then a keyframe: {:?}", video[1]);
-    assert!(video[1].2 > last_before, "timestamps continue: {} after {last_before}", video[1].2);
+    starts_cleanly(&video, last_before);
     let stats = r.stop().unwrap();
     eprintln!("{stats:?}");
     assert_eq!(stats.reconnects, 1);

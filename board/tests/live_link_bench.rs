@@ -15,7 +15,7 @@ mod common;
 use board::audio::{AudioConfig, AudioIn};
 use board::camera::{Camera, CameraConfig};
 use board::pipeline::{LinkOptions, LinkState, Rtmp};
-use board::pull::{FrameKind, PullBuffers, PullOptions, RtmpPull};
+use board::pull::FrameKind;
 use board::sys::Sys;
 use common::fault_proxy::FaultProxy;
 use common::start_nginx;
@@ -42,28 +42,16 @@ fn lag_meter(url: &str) -> Arc<AtomicU64> {
     let lag = Arc::new(AtomicU64::new(0));
     let (out, url) = (lag.clone(), url.to_string());
     std::thread::spawn(move || {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let mut bufs = PullBuffers::new();
-            let opts = PullOptions { timeout: Duration::from_secs(20), ..PullOptions::default() };
-            match RtmpPull::connect(&url, &mut bufs, opts) {
-                Ok(mut p) => {
-                    let mut first: Option<(Instant, u32)> = None;
-                    while let Ok(Some(f)) = p.next_frame() {
-                        if f.kind != FrameKind::Video || f.config.is_some() {
-                            continue;
-                        }
-                        let (a0, t0) = *first.get_or_insert((Instant::now(), f.timestamp));
-                        let arrived = a0.elapsed().as_micros() as i64;
-                        let media = i64::from(f.timestamp.wrapping_sub(t0)) * 1000;
-                        out.store((arrived - media).max(0) as u64, Ordering::Relaxed);
-                    }
-                    return;
-                }
-                Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
-                Err(e) => panic!("player {url}: {e}"),
+        let mut first: Option<(Instant, u32)> = None;
+        common::play_with_retry(&url, Duration::from_secs(20), Duration::from_secs(20), |f| {
+            if f.kind == FrameKind::Video && f.config.is_none() {
+                let (a0, t0) = *first.get_or_insert((Instant::now(), f.timestamp));
+                let arrived = a0.elapsed().as_micros() as i64;
+                let media = i64::from(f.timestamp.wrapping_sub(t0)) * 1000;
+                out.store((arrived - media).max(0) as u64, Ordering::Relaxed);
             }
-        }
+            true
+        })
     });
     lag
 }

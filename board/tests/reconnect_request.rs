@@ -6,6 +6,8 @@
 use board::camera::{Camera, CameraConfig};
 use board::pipeline::{LinkState, Rtmp};
 use board::sys::Sys;
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,17 +17,12 @@ use std::time::{Duration, Instant};
 /// Serves one publisher: nginx's recorded answers, then reads until the
 /// client closes (counting bytes), sending `request` after 1.5 s.
 fn fake_server(request: Option<String>) -> (u16, Arc<AtomicU64>, std::thread::JoinHandle<()>) {
-    let answers =
-        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../rtmp-core/tests/data/ffmpeg-publish-s2c.bin")).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let got = Arc::new(AtomicU64::new(0));
     let counted = got.clone();
     let t = std::thread::spawn(move || {
-        let (mut s, _) = listener.accept().unwrap();
-        let mut c0c1 = [0u8; 1537];
-        s.read_exact(&mut c0c1).unwrap();
-        s.write_all(&answers).unwrap();
+        let mut s = common::accept_recorded_publish(&listener);
         s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
         let start = Instant::now();
         let mut request = request;

@@ -3,22 +3,18 @@
 //! server and the step.
 
 use board::push::{PushBuffers, PushOptions, RtmpPush};
-use std::io::{Read, Write};
+mod common;
+
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 #[test]
 fn stalled_server_is_an_error_not_a_hang() {
-    let answers =
-        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../rtmp-core/tests/data/ffmpeg-publish-s2c.bin")).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
     let server = std::thread::spawn(move || {
-        let (mut s, _) = listener.accept().unwrap();
-        let mut c0c1 = [0u8; 1537];
-        s.read_exact(&mut c0c1).unwrap();
-        s.write_all(&answers).unwrap();
+        let _held = common::accept_recorded_publish(&listener);
         // Read nothing more; hold the connection open until the test is done.
         let _ = stop_rx.recv_timeout(Duration::from_secs(60));
     });

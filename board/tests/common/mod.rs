@@ -279,3 +279,46 @@ pub fn decoded_frames(path: &Path) -> Vec<String> {
         .map(|l| l.rsplit(',').next().unwrap().trim().to_string())
         .collect()
 }
+
+/// Accepts one publisher on `listener` and answers it, from its C0+C1 to
+/// `NetStream.Publish.Start`, with nginx-rtmp's recorded replies to ffmpeg
+/// (rtmp-core/tests/data/ffmpeg-publish-s2c.bin: the same transaction ids
+/// as ours). Returns the connection, publishing.
+pub fn accept_recorded_publish(listener: &std::net::TcpListener) -> std::net::TcpStream {
+    use std::io::{Read, Write};
+    let answers =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../rtmp-core/tests/data/ffmpeg-publish-s2c.bin")).unwrap();
+    let (mut s, _) = listener.accept().unwrap();
+    let mut c0c1 = [0u8; 1537];
+    s.read_exact(&mut c0c1).unwrap();
+    s.write_all(&answers).unwrap();
+    s
+}
+
+/// Plays `url` (retrying the connection until `connect_for` has passed) and
+/// hands each frame to `on_frame` until it returns false or the stream or
+/// connection ends. `timeout` is the player's own (connect, silence).
+pub fn play_with_retry(
+    url: &str,
+    connect_for: Duration,
+    timeout: Duration,
+    mut on_frame: impl FnMut(&board::pull::Frame<'_>) -> bool,
+) {
+    use board::pull::{PullBuffers, PullOptions, RtmpPull};
+    let deadline = Instant::now() + connect_for;
+    loop {
+        let mut bufs = PullBuffers::new();
+        match RtmpPull::connect(url, &mut bufs, PullOptions { timeout, ..PullOptions::default() }) {
+            Ok(mut p) => {
+                while let Ok(Some(f)) = p.next_frame() {
+                    if !on_frame(&f) {
+                        return;
+                    }
+                }
+                return;
+            }
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
+            Err(e) => panic!("player {url}: {e}"),
+        }
+    }
+}
