@@ -69,6 +69,7 @@ fn encode_bench(c: &mut Criterion) {
         tc_url,
         player: false,
         four_cc_list: &[],
+        four_cc_info: 0,
         caps_ex: 0,
     };
     let mut out = [0u8; 1024];

@@ -162,7 +162,8 @@ pub struct SpsInfo {
 }
 
 /// Reads RBSP bits, skipping emulation-prevention bytes (`00 00 03`).
-struct Bits<'a> {
+/// Shared with the H.265 SPS reader.
+pub(super) struct Bits<'a> {
     data: &'a [u8],
     byte: usize,
     bit: u8,
@@ -171,7 +172,7 @@ struct Bits<'a> {
 }
 
 impl<'a> Bits<'a> {
-    fn new(data: &'a [u8]) -> Self {
+    pub(super) fn new(data: &'a [u8]) -> Self {
         let mut b = Bits { data, byte: 0, bit: 8, zeros: 0, current: 0 };
         b.bit = 8; // force a load on first read
         b
@@ -190,7 +191,7 @@ impl<'a> Bits<'a> {
             return Some(());
         }
     }
-    fn u1(&mut self) -> Option<u32> {
+    pub(super) fn u1(&mut self) -> Option<u32> {
         if self.bit == 8 {
             self.load()?;
         }
@@ -198,7 +199,15 @@ impl<'a> Bits<'a> {
         self.bit += 1;
         Some(u32::from(v))
     }
-    fn ue(&mut self) -> Option<u32> {
+    /// `n` (at most 32) bits, most significant first.
+    pub(super) fn bits(&mut self, n: u32) -> Option<u32> {
+        let mut v = 0u32;
+        for _ in 0..n.min(32) {
+            v = v << 1 | self.u1()?;
+        }
+        Some(v)
+    }
+    pub(super) fn ue(&mut self) -> Option<u32> {
         let mut zeros = 0;
         while self.u1()? == 0 {
             zeros += 1;
@@ -350,22 +359,43 @@ pub fn write_sequence_header(out: &mut [u8], sps: &[u8], pps: &[u8]) -> Result<u
     Ok(needed)
 }
 
-/// One access unit as an FLV video tag body in AVCC form, built without
-/// copying NAL units: 5 header bytes and a 4-byte length per NAL unit are
-/// held here; [`parts`](Self::parts) interleaves them with slices of the input.
+/// One access unit as an FLV video tag body with length-prefixed NAL units
+/// (AVCC for H.264, the same layout for H.265), built without copying NAL
+/// units: the tag header (5 bytes, 8 for Enhanced RTMP `CodedFrames`) and a
+/// 4-byte length per NAL unit are held here; [`parts`](Self::parts)
+/// interleaves them with slices of the input.
 ///
-/// SPS, PPS and access unit delimiters are left out of the frame (they travel
-/// in the sequence header); [`AvcPackager`] notices when they change.
-pub struct AvcFrame<'a, const N: usize = 16> {
-    header: [u8; 5],
-    lengths: [[u8; 4]; N],
-    nals: [&'a [u8]; N],
-    count: usize,
-    keyframe: bool,
+/// Parameter sets and access unit delimiters are left out of the frame (they
+/// travel in the sequence header); the packagers notice when they change.
+pub struct VideoFrame<'a, const N: usize = 16> {
+    pub(super) header: [u8; 8],
+    pub(super) header_len: u8,
+    pub(super) lengths: [[u8; 4]; N],
+    pub(super) nals: [&'a [u8]; N],
+    pub(super) count: usize,
+    pub(super) keyframe: bool,
 }
 
-impl<'a, const N: usize> AvcFrame<'a, N> {
-    /// Whether the frame holds an IDR slice.
+/// An H.264 frame (see [`VideoFrame`]).
+pub type AvcFrame<'a, const N: usize = 16> = VideoFrame<'a, N>;
+
+impl<'a, const N: usize> VideoFrame<'a, N> {
+    pub(super) const fn empty() -> Self {
+        VideoFrame { header: [0; 8], header_len: 5, lengths: [[0; 4]; N], nals: [&[]; N], count: 0, keyframe: false }
+    }
+
+    /// Adds a NAL unit; false when the frame is full.
+    pub(super) fn push(&mut self, nal: &'a [u8], len: u32) -> bool {
+        if self.count == N {
+            return false;
+        }
+        self.lengths[self.count] = len.to_be_bytes();
+        self.nals[self.count] = nal;
+        self.count += 1;
+        true
+    }
+
+    /// Whether the frame holds a random access point (H.264 IDR, H.265 IRAP).
     pub fn is_keyframe(&self) -> bool {
         self.keyframe
     }
@@ -379,7 +409,7 @@ impl<'a, const N: usize> AvcFrame<'a, N> {
     pub fn parts<'s>(&'s self, out: &'s mut [&'s [u8]]) -> Option<&'s [&'s [u8]]> {
         let needed = 2 * self.count + 1;
         let out = out.get_mut(..needed)?;
-        out[0] = &self.header;
+        out[0] = &self.header[..usize::from(self.header_len)];
         for i in 0..self.count {
             out[1 + 2 * i] = &self.lengths[i];
             out[2 + 2 * i] = self.nals[i];
@@ -388,7 +418,7 @@ impl<'a, const N: usize> AvcFrame<'a, N> {
     }
     /// Bytes in the tag body.
     pub fn len(&self) -> usize {
-        5 + self.nals[..self.count].iter().map(|n| 4 + n.len()).sum::<usize>()
+        usize::from(self.header_len) + self.nals[..self.count].iter().map(|n| 4 + n.len()).sum::<usize>()
     }
     /// Whether the frame has no NAL units.
     pub fn is_empty(&self) -> bool {
@@ -471,7 +501,7 @@ impl AvcPackager {
         nal_units: impl IntoIterator<Item = &'a [u8]>,
         composition_ms: i32,
     ) -> Result<(Option<&[u8]>, AvcFrame<'a, N>), AvcError> {
-        let mut frame = AvcFrame { header: [0; 5], lengths: [[0; 4]; N], nals: [&[]; N], count: 0, keyframe: false };
+        let mut frame = AvcFrame::<N>::empty();
         let (mut sps, mut pps): (Option<&[u8]>, Option<&[u8]>) = (None, None);
         let mut total = 5usize;
         for nal in nal_units.into_iter().filter(|n| !n.is_empty()) {
@@ -480,13 +510,10 @@ impl AvcPackager {
                 nal::PPS => pps = Some(nal),
                 nal::AUD => {}
                 t => {
-                    if frame.count == N {
+                    let len = u32::try_from(nal.len()).map_err(|_| AvcError::TooLarge)?;
+                    if !frame.push(nal, len) {
                         return Err(AvcError::TooManyNalUnits(N));
                     }
-                    let len = u32::try_from(nal.len()).map_err(|_| AvcError::TooLarge)?;
-                    frame.lengths[frame.count] = len.to_be_bytes();
-                    frame.nals[frame.count] = nal;
-                    frame.count += 1;
                     frame.keyframe |= t == nal::IDR;
                     total += 4 + nal.len();
                 }
@@ -509,7 +536,7 @@ impl AvcPackager {
         if self.config_len == 0 {
             return Err(AvcError::MissingParameterSets);
         }
-        frame.header = avcc_tag_header(frame.keyframe, composition_ms);
+        frame.header[..5].copy_from_slice(&avcc_tag_header(frame.keyframe, composition_ms));
         let send_config = changed || (!self.sent && frame.keyframe);
         if send_config {
             self.sent = true;

@@ -4,6 +4,7 @@
 
 use super::aac::AacConfig;
 use super::avc::{parse_sps, SpsInfo};
+use super::hevc::{parse_sps as parse_hevc_sps, HevcDecoderConfig, HevcSpsInfo};
 use core::fmt;
 
 /// Why a media tag body could not be read.
@@ -16,6 +17,8 @@ pub enum MediaError {
     BadAvcConfig,
     /// An AAC AudioSpecificConfig is malformed.
     BadAacConfig,
+    /// An HEVCDecoderConfigurationRecord (or its SPS) is malformed.
+    BadHevcConfig,
 }
 
 impl fmt::Display for MediaError {
@@ -24,6 +27,7 @@ impl fmt::Display for MediaError {
             MediaError::Truncated => f.write_str("media tag body too short for its header"),
             MediaError::BadAvcConfig => f.write_str("malformed AVC decoder configuration record"),
             MediaError::BadAacConfig => f.write_str("malformed AAC AudioSpecificConfig"),
+            MediaError::BadHevcConfig => f.write_str("malformed HEVC decoder configuration record"),
         }
     }
 }
@@ -234,18 +238,34 @@ pub enum CodecConfig {
         /// Profile, level and picture size from the SPS.
         sps: SpsInfo,
     },
+    /// H.265 (Enhanced RTMP `hvc1` or codec id 12): the record's fields and
+    /// what its SPS says.
+    Hevc {
+        /// Bytes in each NAL unit length prefix.
+        nal_length_size: u8,
+        /// Profile, tier, level and picture size from the SPS.
+        sps: HevcSpsInfo,
+    },
     /// AAC: the AudioSpecificConfig.
     Aac(AacConfig),
 }
 
 impl CodecConfig {
-    /// Decodes the configuration a media message carries, if it is an AVC or
-    /// AAC sequence header (`type_id` 9 or 8). `Ok(None)` for anything else.
+    /// Decodes the configuration a media message carries, if it is an AVC,
+    /// HEVC or AAC sequence header (`type_id` 9 or 8). `Ok(None)` for anything else.
     pub fn from_message(type_id: u8, body: &[u8]) -> Result<Option<Self>, MediaError> {
         match type_id {
             9 => {
                 let tag = VideoTag::parse(body)?;
-                if tag.codec != VideoCodec::Avc || tag.packet != VideoPacket::SequenceHeader {
+                if tag.packet != VideoPacket::SequenceHeader {
+                    return Ok(None);
+                }
+                if tag.codec == VideoCodec::Hevc {
+                    let rec = HevcDecoderConfig::parse(tag.data).map_err(|_| MediaError::BadHevcConfig)?;
+                    let sps = parse_hevc_sps(rec.sps).map_err(|_| MediaError::BadHevcConfig)?;
+                    return Ok(Some(CodecConfig::Hevc { nal_length_size: rec.nal_length_size, sps }));
+                }
+                if tag.codec != VideoCodec::Avc {
                     return Ok(None);
                 }
                 let rec = AvcDecoderConfig::parse(tag.data)?;

@@ -12,7 +12,9 @@
 
 pub mod aac;
 pub mod avc;
+pub mod hevc;
 pub mod media;
+pub mod video;
 
 use core::fmt;
 

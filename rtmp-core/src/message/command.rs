@@ -278,6 +278,13 @@ impl<'a> Connect<'a> {
     pub fn caps_ex(&self) -> Option<f64> {
         self.properties.get_number("capsEx")
     }
+    /// The `videoFourCcInfoMap` mask (Enhanced RTMP v2) for `four_cc`, if present.
+    pub fn video_four_cc_info(&self, four_cc: &str) -> Option<f64> {
+        match self.properties.get("videoFourCcInfoMap") {
+            Some(Value::Object(o)) => o.get_number(four_cc),
+            _ => None,
+        }
+    }
     /// `fourCcList` (Enhanced RTMP), if present.
     pub fn four_cc_list(&self) -> Option<amf0::StrictArray<'a>> {
         match self.properties.get("fourCcList") {
@@ -378,7 +385,18 @@ pub struct ConnectParams<'s> {
     /// `capsEx` (Enhanced RTMP v2), omitted when 0: bit 0x01 says the
     /// client handles `NetConnection.Connect.ReconnectRequest`.
     pub caps_ex: u32,
+    /// With a `four_cc_list`, also the Enhanced RTMP v2 `videoFourCcInfoMap`:
+    /// each listed FourCC mapped to this mask ([`FOURCC_CAN_ENCODE`] for a
+    /// publisher ...); omitted when 0.
+    pub four_cc_info: u32,
 }
+
+/// `FourCcInfoMask` (Enhanced RTMP v2): the client decodes the codec.
+pub const FOURCC_CAN_DECODE: u32 = 0x01;
+/// `FourCcInfoMask`: the client encodes (publishes) the codec.
+pub const FOURCC_CAN_ENCODE: u32 = 0x02;
+/// `FourCcInfoMask`: the client forwards the codec untouched.
+pub const FOURCC_CAN_FORWARD: u32 = 0x04;
 
 impl fmt::Debug for ConnectParams<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -417,6 +435,13 @@ pub mod encode {
                 w.key("fourCcList").strict_array_start(p.four_cc_list.len() as u32);
                 for cc in p.four_cc_list {
                     w.string(cc);
+                }
+                if p.four_cc_info != 0 {
+                    w.key("videoFourCcInfoMap").object_start();
+                    for cc in p.four_cc_list {
+                        w.key(cc).number(f64::from(p.four_cc_info));
+                    }
+                    w.object_end();
                 }
             }
             if p.caps_ex != 0 {
@@ -558,6 +583,7 @@ mod tests {
             tc_url: tc,
             player: false,
             four_cc_list: &["hvc1", "avc1"],
+            four_cc_info: FOURCC_CAN_ENCODE,
             caps_ex: 1,
         };
         let n = encode::connect(&mut b, &p).unwrap();
@@ -565,6 +591,7 @@ mod tests {
         assert_eq!((c.app(), c.tc_url(), c.kind()), (Some("live"), Some(tc), Some("nonprivate")));
         assert_eq!(c.four_cc_list().unwrap().iter().nth(1), Some(Value::String("avc1")));
         assert_eq!(c.caps_ex(), Some(1.0));
+        assert_eq!((c.video_four_cc_info("hvc1"), c.video_four_cc_info("av01")), (Some(2.0), None));
 
         let n = encode::publish(&mut b, 5.0, "cam?key=s", "live").unwrap();
         assert_eq!(

@@ -114,6 +114,9 @@ pub struct StreamMetadata {
     pub framerate: Option<f64>,
     /// Video bitrate in kbit/s, as configured.
     pub video_kbps: Option<f64>,
+    /// The Enhanced RTMP FourCC of the video (`hvc1` ...), written as
+    /// `videocodecid` in its numeric form; `None` is H.264 (codec id 7).
+    pub video_fourcc: Option<[u8; 4]>,
     /// Audio sample rate in Hz, from the AudioSpecificConfig.
     pub audio_sample_rate: Option<u32>,
     /// Channels, from the AudioSpecificConfig.
@@ -124,7 +127,7 @@ pub struct StreamMetadata {
 
 impl StreamMetadata {
     /// Writes the properties into `out`, returning how many: video ones when
-    /// there is a video size (codec id 7, H.264), audio ones when there is a
+    /// there is a video size (codec id 7, H.264, or the FourCC), audio ones when there is a
     /// sample rate (codec id 10, AAC).
     pub fn entries<'s>(&self, out: &'s mut [MetadataEntry<'static>; 11]) -> &'s [MetadataEntry<'static>] {
         let mut n = 0;
@@ -135,7 +138,8 @@ impl StreamMetadata {
         if let Some((w, h)) = self.video_size {
             push(MetadataEntry::Number("width", f64::from(w)));
             push(MetadataEntry::Number("height", f64::from(h)));
-            push(MetadataEntry::Number("videocodecid", 7.0));
+            let codec_id = self.video_fourcc.map_or(7.0, |cc| f64::from(u32::from_be_bytes(cc)));
+            push(MetadataEntry::Number("videocodecid", codec_id));
             if let Some(fps) = self.framerate {
                 push(MetadataEntry::Number("framerate", fps));
             }
@@ -206,6 +210,10 @@ mod tests {
         let n = DataMessage::encode_metadata(&mut buf, e).unwrap();
         let d = DataMessage::decode(18, &buf[..n]).unwrap();
         assert_eq!(d.metadata().unwrap().get_number("audiosamplerate"), Some(44100.0));
+        assert!(e.contains(&MetadataEntry::Number("videocodecid", 7.0)));
+        let hevc = StreamMetadata { video_fourcc: Some(*b"hvc1"), ..m };
+        let e = hevc.entries(&mut slots);
+        assert!(e.contains(&MetadataEntry::Number("videocodecid", 1_752_589_105.0)), "the FourCC, as ffmpeg writes it");
     }
 
     use super::*;

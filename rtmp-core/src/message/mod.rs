@@ -10,6 +10,7 @@ mod data;
 
 pub use command::{
     encode, Command, CommandMessage, Connect, ConnectParams, Status, StatusInfo, StatusLevel, StreamName,
+    FOURCC_CAN_DECODE, FOURCC_CAN_ENCODE, FOURCC_CAN_FORWARD,
 };
 pub use control::{LimitType, ProtocolControl, UserControl};
 pub use data::{DataMessage, MetadataEntry, StreamMetadata, SET_DATA_FRAME};

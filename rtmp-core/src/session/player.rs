@@ -438,6 +438,7 @@ impl<'c> Inner<'c> {
                     tc_url: cfg.tc_url,
                     player: true,
                     four_cc_list: &[],
+                    four_cc_info: 0,
                     caps_ex: 0,
                 },
             )
@@ -474,7 +475,7 @@ impl<'c> Inner<'c> {
                 match CodecConfig::from_message(type_id, payload) {
                     Ok(Some(c)) => {
                         match c {
-                            CodecConfig::Avc { .. } => self.video_config = Some(c),
+                            CodecConfig::Avc { .. } | CodecConfig::Hevc { .. } => self.video_config = Some(c),
                             _ => self.audio_config = Some(c),
                         }
                         self.event(PlayerEvent::Config(c));

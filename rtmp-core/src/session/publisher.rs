@@ -465,6 +465,7 @@ impl<'c> Inner<'c> {
                     tc_url: cfg.tc_url,
                     player: false,
                     four_cc_list: cfg.four_cc_list,
+                    four_cc_info: crate::message::FOURCC_CAN_ENCODE,
                     caps_ex: cfg.caps_ex,
                 },
             )
