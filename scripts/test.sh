@@ -19,7 +19,7 @@ ok() { passed=$((passed + 1)); }
 step "prerequisites"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-apt_packages=(nginx-light libnginx-mod-rtmp ffmpeg python3 time libclang-dev libopenh264-dev
+apt_packages=(nginx-light libnginx-mod-rtmp libnginx-mod-stream ffmpeg python3 python3-pip time libclang-dev libopenh264-dev libx265-dev openssl
     gcc-riscv64-linux-gnu g++-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user)
 missing=()
 for p in "${apt_packages[@]}"; do

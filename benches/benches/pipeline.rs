@@ -24,6 +24,7 @@ use board::serve::{RtmpServer, ServeOptions};
 use board::sys::Sys;
 use board::venc::{Venc, VencConfig};
 use rtmp_core::flv::avc::AvcPackager;
+use rtmp_core::flv::video::{Codec, VideoPackager};
 use rtmp_core::handshake::RANDOM_LEN;
 use rtmp_core::session::{Event, Publisher, PublisherConfig, Server, ServerConfig, ServerEvent};
 use rtmp_core::time::{Instant, RtmpTimestamp};
@@ -107,7 +108,7 @@ fn main() {
     let sys = Sys::get().unwrap();
     let cam = Camera::open(&sys, CameraConfig { width: 640, height: 480, fps: 120, depth: 2 }).unwrap();
     let mut venc = Venc::create(&sys, VencConfig::h264(640, 480, 30, 1_000_000)).unwrap();
-    let mut packager = AvcPackager::new();
+    let mut packager = VideoPackager::new(Codec::H264);
     let mut own_packager = AvcPackager::new();
     let (mut prx, mut srx) = (vec![0u8; 8192], vec![0u8; 1 << 20]);
     let (mut publisher, _server) = publishing(&mut prx, &mut srx);

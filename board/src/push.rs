@@ -65,6 +65,11 @@ pub struct PushOptions {
     /// Advertise Enhanced RTMP `capsEx` Reconnect: the caller handles
     /// [`RtmpPush::take_reconnect_request`]. Default off.
     pub reconnect_requests: bool,
+    /// Enhanced RTMP `fourCcList` (and `videoFourCcInfoMap`) in `connect`:
+    /// the codecs we will send that need it, e.g. `["hvc1"]`
+    /// ([`Codec::four_cc_list`](rtmp_core::flv::video::Codec::four_cc_list)).
+    /// Default empty (H.264).
+    pub four_cc_list: &'static [&'static str],
 }
 
 impl Default for PushOptions {
@@ -77,6 +82,7 @@ impl Default for PushOptions {
             ack_window: 256 * 1024,
             notsent_lowat: None,
             reconnect_requests: false,
+            four_cc_list: &[],
         }
     }
 }
@@ -166,6 +172,7 @@ impl<'b> RtmpPush<'b> {
         cfg.chunk_size = opts.chunk_size;
         cfg.setup_timeout = opts.timeout;
         cfg.ack_window = opts.ack_window;
+        cfg.four_cc_list = opts.four_cc_list;
         if opts.reconnect_requests {
             cfg.caps_ex |= CAPS_EX_RECONNECT;
         }

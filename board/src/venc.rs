@@ -1,5 +1,5 @@
-//! The hardware video encoder (VENC): frames in, H.264 streams out, read in
-//! place from the encoder's memory.
+//! The hardware video encoder (VENC): frames in, H.264 or H.265 streams
+//! out, read in place from the encoder's memory.
 
 // C enum types are `u32` or `i32` depending on the compiler and headers (host
 // or vendor SDK), so casts that are no-ops here are kept.
@@ -16,14 +16,10 @@ use std::time::Duration;
 static CHANNELS: AtomicU8 = AtomicU8::new(0);
 const MAX_CHANNELS: u32 = 4;
 
-/// The codec.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Codec {
-    /// H.264 / AVC.
-    H264,
-    /// H.265 / HEVC (the board's encoder; the host SDK refuses it).
-    H265,
-}
+/// The codec (the packaging side's: H.264 goes out as legacy FLV, H.265
+/// as Enhanced RTMP). The host SDK encodes H.265 with libx265 when it is
+/// installed.
+pub use rtmp_core::flv::video::Codec;
 
 /// Rate control.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +54,17 @@ impl VencConfig {
     /// every second (players that join wait at most that long).
     pub fn h264(width: u32, height: u32, fps: u32, bitrate: u32) -> Self {
         VencConfig { codec: Codec::H264, width, height, fps, bitrate, gop: fps, rate_control: RateControl::Cbr }
+    }
+
+    /// H.265 (Main) CBR, otherwise as [`h264`](Self::h264): about half the
+    /// bit rate for the same picture.
+    pub fn h265(width: u32, height: u32, fps: u32, bitrate: u32) -> Self {
+        VencConfig { codec: Codec::H265, ..Self::h264(width, height, fps, bitrate) }
+    }
+
+    /// The same settings with another codec.
+    pub fn with_codec(self, codec: Codec) -> Self {
+        VencConfig { codec, ..self }
     }
 
     fn attr(&self) -> ffi::VENC_CHN_ATTR_S {
@@ -125,6 +132,7 @@ pub struct Venc {
     input: VencInput,
     /// Pack descriptors the SDK fills; sized from `QueryStatus`.
     packs: Vec<ffi::VENC_PACK_S>,
+    codec: Codec,
 }
 
 /// The input side of an encoder: frames in, bit rate and IDR requests.
@@ -179,7 +187,7 @@ impl Venc {
             return Err(e);
         }
         let channel = std::sync::Arc::new(Channel { chn, cfg: std::sync::Mutex::new(cfg), _sys: sys.clone() });
-        Ok(Venc { input: VencInput { channel }, packs: Vec::new() })
+        Ok(Venc { input: VencInput { channel }, packs: Vec::new(), codec: cfg.codec })
     }
 
     fn chn(&self) -> i32 {
@@ -330,7 +338,8 @@ impl std::fmt::Debug for Stream<'_> {
 pub struct Pack<'s> {
     /// The bytes, in the encoder's memory.
     pub data: &'s [u8],
-    /// The NAL unit type the encoder reports (H.264: 7 SPS, 8 PPS, 5 IDR, 1 P).
+    /// The NAL unit type the encoder reports (H.264: 7 SPS, 8 PPS, 5 IDR,
+    /// 1 P; H.265: 32 VPS, 33 SPS, 34 PPS, 19 IDR, 1 P).
     pub nal_type: u32,
     /// Presentation time in microseconds.
     pub pts_us: u64,
@@ -364,7 +373,8 @@ impl<'s> Stream<'s> {
                 // dropped; the returned slice borrows `self`.
                 unsafe { std::slice::from_raw_parts(p.pu8Addr.add(off), p.u32Len as usize - off) }
             };
-            // SAFETY: reading the H.264 member of a union of enums of the same size.
+            // SAFETY: reading the H.264 member of a union of enums of the
+            // same size (the H.265 one holds the H.265 types).
             let nal_type = unsafe { p.DataType.enH264EType } as u32;
             Pack { data, nal_type, pts_us: p.u64PTS, frame_end: p.bFrameEnd }
         })
@@ -380,20 +390,29 @@ impl<'s> Stream<'s> {
         self.packs().next().map_or(0, |p| p.pts_us)
     }
 
-    /// Whether other frames refer to this one: some slice has a non-zero
-    /// `nal_ref_idc` (H.264 7.4.1), read from the NAL header byte only.
-    /// A frame the drop policy may drop alone when it is not.
+    /// Whether other frames refer to this one, read from the NAL header
+    /// byte only: some slice has a non-zero `nal_ref_idc` (H.264 7.4.1), or
+    /// is not a sub-layer non-reference picture (H.265 7.4.2.2: the even
+    /// VCL types below 16). A frame the drop policy may drop alone when it
+    /// is not.
     pub fn is_reference(&self) -> bool {
+        let hevc = self.venc.codec == Codec::H265;
         let mut slices = 0;
         for nal in self.packs().filter_map(|p| p.nal_unit()) {
-            match nal.first() {
-                Some(&b) if (1..=5).contains(&(b & 0x1f)) => {
+            let Some(&b) = nal.first() else { continue };
+            if hevc {
+                let t = (b >> 1) & 0x3F;
+                if t <= 21 {
                     slices += 1;
-                    if b & 0x60 != 0 {
+                    if t >= 16 || t % 2 == 1 {
                         return true;
                     }
                 }
-                _ => {}
+            } else if (1..=5).contains(&(b & 0x1f)) {
+                slices += 1;
+                if b & 0x60 != 0 {
+                    return true;
+                }
             }
         }
         // Packs we cannot read count as reference: never dropped alone.
@@ -402,7 +421,16 @@ impl<'s> Stream<'s> {
 
     /// Whether this is an IDR frame.
     pub fn is_keyframe(&self) -> bool {
-        self.packs().any(|p| p.nal_type == ffi::H264E_NALU_IDRSLICE as u32)
+        let idr = match self.venc.codec {
+            Codec::H264 => ffi::H264E_NALU_IDRSLICE as u32,
+            Codec::H265 => ffi::H265E_NALU_IDRSLICE as u32,
+        };
+        self.packs().any(|p| p.nal_type == idr)
+    }
+
+    /// The encoder's codec.
+    pub fn codec(&self) -> Codec {
+        self.venc.codec
     }
 }
 

@@ -5,7 +5,7 @@
 
 use board::camera::{Camera, CameraConfig, Exposure, WhiteBalance};
 use board::sys::Sys;
-use board::venc::{Venc, VencConfig};
+use board::venc::{Codec, Venc, VencConfig};
 use rtmp_core::flv::avc::AvcPackager;
 use rtmp_core::handshake::RANDOM_LEN;
 use rtmp_core::session::{Event, Publisher, PublisherConfig, Server, ServerConfig, ServerEvent};
@@ -31,18 +31,41 @@ fn feed(cam: &Camera, venc: &Venc, n: usize) {
 
 #[test]
 fn packs_are_separate_annexb_nal_units_with_their_types() {
+    packs_apart(Codec::H264, &[7, 8, 5]);
+}
+
+#[test]
+#[cfg_attr(
+    target_arch = "riscv64",
+    ignore = "the cross-built host SDK has no libx265 (the board's encoder does H.265)"
+)]
+fn h265_packs_are_vps_sps_pps_and_idr_apart() {
+    packs_apart(Codec::H265, &[32, 33, 34, 19]);
+}
+
+fn packs_apart(codec: Codec, first: &[u32]) {
     let _one = CAMERA.lock().unwrap_or_else(|e| e.into_inner());
     let sys = Sys::get().unwrap();
     let cam = Camera::open(&sys, small()).unwrap();
-    let mut venc = Venc::create(&sys, VencConfig::h264(320, 240, 60, 500_000)).unwrap();
+    let mut venc = Venc::create(&sys, VencConfig::h264(320, 240, 60, 500_000).with_codec(codec)).unwrap();
     feed(&cam, &venc, 2);
     let s = venc.stream(Some(Duration::from_secs(1))).unwrap().unwrap();
     let types: Vec<u32> = s.packs().map(|p| p.nal_type).collect();
-    assert_eq!(types, [7, 8, 5], "SPS, PPS and IDR apart");
+    assert_eq!(types, first, "parameter sets and IDR apart");
     for (i, p) in s.packs().enumerate() {
         assert!(p.data.starts_with(&[0, 0, 0, 1]) || p.data.starts_with(&[0, 0, 1]));
-        assert_eq!(u32::from(p.data[if p.data[2] == 1 { 3 } else { 4 }] & 0x1F), p.nal_type);
-        assert_eq!(p.frame_end, i == 2);
+        let header = p.data[if p.data[2] == 1 { 3 } else { 4 }];
+        // The vendor's H.265 pack types have one IDR (19) for both IDR kinds.
+        let t = if codec == Codec::H265 {
+            match (header >> 1) & 0x3F {
+                20 => 19,
+                t => t,
+            }
+        } else {
+            header & 0x1F
+        };
+        assert_eq!(u32::from(t), p.nal_type);
+        assert_eq!(p.frame_end, i + 1 == first.len());
     }
     assert!(s.is_keyframe());
     let seq0 = s.seq();
@@ -210,10 +233,23 @@ fn sdk_rules_one_stream_out_sized_packs_pollable_fd() {
 
 #[test]
 fn bitrate_changes_at_run_time_and_idr_comes_on_request() {
+    bitrate_and_idr(Codec::H264);
+}
+
+#[test]
+#[cfg_attr(
+    target_arch = "riscv64",
+    ignore = "the cross-built host SDK has no libx265 (the board's encoder does H.265)"
+)]
+fn h265_bitrate_changes_at_run_time_and_idr_comes_on_request() {
+    bitrate_and_idr(Codec::H265);
+}
+
+fn bitrate_and_idr(codec: Codec) {
     let _one = CAMERA.lock().unwrap_or_else(|e| e.into_inner());
     let sys = Sys::get().unwrap();
     let cam = Camera::open(&sys, CameraConfig { fps: 120, ..small() }).unwrap();
-    let mut cfg = VencConfig::h264(320, 240, 30, 3_000_000);
+    let mut cfg = VencConfig::h264(320, 240, 30, 3_000_000).with_codec(codec);
     cfg.gop = 10_000;
     let mut venc = Venc::create(&sys, cfg).unwrap();
     let sizes = |venc: &mut Venc, n: usize| -> (usize, Vec<bool>) {

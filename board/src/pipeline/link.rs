@@ -8,7 +8,7 @@ use crate::push::{Progress, PushBuffers, PushOptions, RtmpPush};
 use crate::venc::{Venc, VencInput};
 use crate::RtmpError;
 use rtmp_core::flv::aac::{AacConfig, RAW_HEADER};
-use rtmp_core::flv::avc::AvcPackager;
+use rtmp_core::flv::video::VideoPackager;
 use rtmp_core::live::{
     Backoff, BackoffConfig, BitrateConfig, BitrateController, DropKind, DropPolicy, Failure, FrameKind, Retry,
     ThroughputEstimator, TimestampContinuity, Verdict,
@@ -89,7 +89,7 @@ enum Ended {
 
 /// State kept across connections.
 struct Live {
-    packager: AvcPackager,
+    packager: VideoPackager,
     audio_config: Option<AacConfig>,
     policy: DropPolicy,
     timestamps: TimestampContinuity,
@@ -166,7 +166,7 @@ impl Network {
         // The camera's clock keeps running through an outage: keep its gaps.
         timestamps.max_forward_ms = u32::MAX / 4;
         let mut live = Live {
-            packager: AvcPackager::new(),
+            packager: VideoPackager::new(self.venc.config().codec),
             audio_config: None,
             policy,
             timestamps,
@@ -269,6 +269,7 @@ impl Network {
             send_buffer: Some(128 * 1024),
             notsent_lowat: Some(16 * 1024),
             reconnect_requests: true,
+            four_cc_list: self.venc.config().codec.four_cc_list(),
             ..PushOptions::default()
         };
         let mut push = match RtmpPush::connect(url, &mut bufs, opts) {
@@ -373,7 +374,7 @@ impl Network {
                 self.counters.last_send_us.store(monotonic_us(), Ordering::Relaxed);
                 Ok(())
             }
-            Err(SendStreamError::Avc(_)) => {
+            Err(SendStreamError::Package(_)) => {
                 live.policy.lost(kind);
                 Counters::add(&self.counters.drop_unreadable, 1);
                 Ok(())

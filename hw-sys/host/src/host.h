@@ -44,4 +44,16 @@ struct host_isp_look {
 };
 void host_isp_look(int pipe, struct host_isp_look *out);
 
+/* VENC's H.265 backend (venc_x265.c): libx265 loaded at run time. */
+struct host_x265;
+CVI_S32 host_x265_open(struct host_x265 **out, CVI_U32 w, CVI_U32 h, CVI_U32 fps, CVI_U32 gop, CVI_U32 kbps,
+		       int cbr);
+void host_x265_close(struct host_x265 *x);
+CVI_S32 host_x265_set_rate(struct host_x265 *x, CVI_U32 kbps, int cbr);
+void host_x265_request_idr(struct host_x265 *x);
+/* Encodes one I420 picture; returns the NAL units out (0: none yet), -1 on error. */
+int host_x265_encode(struct host_x265 *x, unsigned char *planes[3], CVI_U32 w, CVI_U64 pts);
+/* NAL unit i of the last encode, start code included; valid until the next encode. */
+void host_x265_nal(const struct host_x265 *x, int i, const unsigned char **data, CVI_U32 *len);
+
 #endif

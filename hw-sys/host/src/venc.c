@@ -1,5 +1,6 @@
 /*
- * Host SDK: the video encoder. H.264 through OpenH264 (BSD licence).
+ * Host SDK: the video encoder. H.264 through OpenH264 (BSD licence), H.265
+ * through libx265 loaded at run time (venc_x265.c; GPL, so never linked).
  *
  * The vendor's rules are kept so the board layer is tested honestly:
  * encoded frames wait in a bounded queue in physical memory; GetStream maps
@@ -27,7 +28,7 @@
 
 struct pack {
 	CVI_U32 off, len;
-	H264E_NALU_TYPE_E type;
+	CVI_U32 type; /* H264E_NALU_TYPE_E or H265E_NALU_TYPE_E */
 };
 
 struct frame {
@@ -40,7 +41,8 @@ struct frame {
 struct chn {
 	int created, receiving;
 	VENC_CHN_ATTR_S attr;
-	ISVCEncoder *enc;
+	ISVCEncoder *enc; /* H.264 */
+	struct host_x265 *x265; /* H.265 */
 	pthread_mutex_t encode; /* serialises the encoder; the queue uses `lock` */
 	int efd;
 	struct frame q[QUEUE];
@@ -52,6 +54,8 @@ struct chn {
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static void close_encoder(ISVCEncoder *enc, struct host_x265 *x265);
+static CVI_S32 open_h264(const VENC_CHN_ATTR_S *pstAttr, ISVCEncoder **out);
 static struct chn chns[MAX_CHN];
 
 static int valid(VENC_CHN c)
@@ -59,23 +63,31 @@ static int valid(VENC_CHN c)
 	return c >= 0 && c < MAX_CHN;
 }
 
+static int is_vbr(const VENC_RC_ATTR_S *rc)
+{
+	return rc->enRcMode == VENC_RC_MODE_H264VBR || rc->enRcMode == VENC_RC_MODE_H265VBR;
+}
+
 static CVI_U32 kbps(const VENC_RC_ATTR_S *rc)
 {
-	return rc->enRcMode == VENC_RC_MODE_H264VBR ? rc->stH264Vbr.u32MaxBitRate : rc->stH264Cbr.u32BitRate;
+	/* CBR and VBR of both codecs share the layout. */
+	return is_vbr(rc) ? rc->stH264Vbr.u32MaxBitRate : rc->stH264Cbr.u32BitRate;
 }
 
 /* Checks what this encoder can do; the error says what it cannot. */
 static CVI_S32 check_attr(const VENC_CHN_ATTR_S *a)
 {
 	const VENC_ATTR_S *v = &a->stVencAttr;
-	if (v->enType != PT_H264)
-		return CVI_ERR_VENC_NOT_SUPPORT; /* H.265 needs the board's encoder */
+	if (v->enType != PT_H264 && v->enType != PT_H265)
+		return CVI_ERR_VENC_NOT_SUPPORT;
 	if (v->u32Profile != 0)
-		return CVI_ERR_VENC_NOT_SUPPORT; /* baseline only on the host */
+		return CVI_ERR_VENC_NOT_SUPPORT; /* H.264 baseline, H.265 Main only on the host */
 	if (v->u32PicWidth < 16 || v->u32PicHeight < 16 || v->u32PicWidth > 4096 || v->u32PicHeight > 4096 ||
 	    (v->u32PicWidth | v->u32PicHeight) & 1)
 		return CVI_ERR_VENC_ILLEGAL_PARAM;
-	if (a->stRcAttr.enRcMode != VENC_RC_MODE_H264CBR && a->stRcAttr.enRcMode != VENC_RC_MODE_H264VBR)
+	VENC_RC_MODE_E rc = a->stRcAttr.enRcMode;
+	if (v->enType == PT_H264 ? rc != VENC_RC_MODE_H264CBR && rc != VENC_RC_MODE_H264VBR
+				 : rc != VENC_RC_MODE_H265CBR && rc != VENC_RC_MODE_H265VBR)
 		return CVI_ERR_VENC_NOT_SUPPORT;
 	const VENC_H264_CBR_S *r = &a->stRcAttr.stH264Cbr; /* VBR shares the layout */
 	if (kbps(&a->stRcAttr) == 0 || kbps(&a->stRcAttr) > 100000 || r->u32Gop == 0 || r->u32SrcFrameRate == 0 ||
@@ -110,11 +122,58 @@ CVI_S32 CVI_VENC_CreateChn(VENC_CHN VeChn, const VENC_CHN_ATTR_S *pstAttr)
 	}
 	const VENC_ATTR_S *v = &pstAttr->stVencAttr;
 	ISVCEncoder *enc = NULL;
-	SEncParamExt p;
-	if (WelsCreateSVCEncoder(&enc) != 0 || !enc) {
+	struct host_x265 *x265 = NULL;
+	if (v->enType == PT_H265) {
+		const VENC_H264_CBR_S *r = &pstAttr->stRcAttr.stH264Cbr;
+		ret = host_x265_open(&x265, v->u32PicWidth, v->u32PicHeight, r->fr32DstFrameRate & 0xFFFF, r->u32Gop,
+				     kbps(&pstAttr->stRcAttr), !is_vbr(&pstAttr->stRcAttr));
+		if (ret != CVI_SUCCESS) {
+			pthread_mutex_unlock(&lock);
+			return ret;
+		}
+	} else if ((ret = open_h264(pstAttr, &enc)) != CVI_SUCCESS) {
+		pthread_mutex_unlock(&lock);
+		return ret;
+	}
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE);
+	unsigned char *i420 = malloc((size_t)v->u32PicWidth * v->u32PicHeight * 3 / 2);
+	if (efd < 0 || !i420) {
+		if (efd >= 0)
+			close(efd);
+		free(i420);
+		close_encoder(enc, x265);
 		pthread_mutex_unlock(&lock);
 		return CVI_ERR_VENC_NOMEM;
 	}
+	memset(c, 0, sizeof(*c));
+	c->created = 1;
+	c->attr = *pstAttr;
+	c->enc = enc;
+	c->x265 = x265;
+	c->efd = efd;
+	c->i420 = i420;
+	pthread_mutex_init(&c->encode, NULL);
+	pthread_mutex_unlock(&lock);
+	return CVI_SUCCESS;
+}
+
+static void close_encoder(ISVCEncoder *enc, struct host_x265 *x265)
+{
+	if (enc) {
+		(*enc)->Uninitialize(enc);
+		WelsDestroySVCEncoder(enc);
+	}
+	host_x265_close(x265);
+}
+
+/* An OpenH264 encoder for the channel's attributes. */
+static CVI_S32 open_h264(const VENC_CHN_ATTR_S *pstAttr, ISVCEncoder **out)
+{
+	const VENC_ATTR_S *v = &pstAttr->stVencAttr;
+	ISVCEncoder *enc = NULL;
+	SEncParamExt p;
+	if (WelsCreateSVCEncoder(&enc) != 0 || !enc)
+		return CVI_ERR_VENC_NOMEM;
 	int trace = WELS_LOG_ERROR; /* no warnings on the caller's stderr */
 	(*enc)->SetOption(enc, ENCODER_OPTION_TRACE_LEVEL, &trace);
 	(*enc)->GetDefaultParams(enc, &p);
@@ -141,28 +200,9 @@ CVI_S32 CVI_VENC_CreateChn(VENC_CHN VeChn, const VENC_CHN_ATTR_S *pstAttr)
 	p.sSpatialLayers[0].sSliceArgument.uiSliceMode = SM_SINGLE_SLICE;
 	if ((*enc)->InitializeExt(enc, &p) != 0) {
 		WelsDestroySVCEncoder(enc);
-		pthread_mutex_unlock(&lock);
 		return CVI_ERR_VENC_ILLEGAL_PARAM;
 	}
-	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE);
-	unsigned char *i420 = malloc((size_t)v->u32PicWidth * v->u32PicHeight * 3 / 2);
-	if (efd < 0 || !i420) {
-		if (efd >= 0)
-			close(efd);
-		free(i420);
-		(*enc)->Uninitialize(enc);
-		WelsDestroySVCEncoder(enc);
-		pthread_mutex_unlock(&lock);
-		return CVI_ERR_VENC_NOMEM;
-	}
-	memset(c, 0, sizeof(*c));
-	c->created = 1;
-	c->attr = *pstAttr;
-	c->enc = enc;
-	c->efd = efd;
-	c->i420 = i420;
-	pthread_mutex_init(&c->encode, NULL);
-	pthread_mutex_unlock(&lock);
+	*out = enc;
 	return CVI_SUCCESS;
 }
 
@@ -183,8 +223,7 @@ CVI_S32 CVI_VENC_DestroyChn(VENC_CHN VeChn)
 	for (int i = 0; i < c->count; i++)
 		host_phys_free(c->q[(c->head + i) % QUEUE].phys);
 	pthread_mutex_lock(&c->encode);
-	(*c->enc)->Uninitialize(c->enc);
-	WelsDestroySVCEncoder(c->enc);
+	close_encoder(c->enc, c->x265);
 	pthread_mutex_unlock(&c->encode);
 	pthread_mutex_destroy(&c->encode);
 	close(c->efd);
@@ -275,15 +314,30 @@ CVI_S32 CVI_VENC_SetChnAttr(VENC_CHN VeChn, const VENC_CHN_ATTR_S *pstChnAttr)
 		pthread_mutex_unlock(&lock);
 		return CVI_ERR_VENC_NOT_SUPPORT;
 	}
+	if (o->enType != n->enType) {
+		pthread_mutex_unlock(&lock);
+		return CVI_ERR_VENC_NOT_SUPPORT;
+	}
 	pthread_mutex_lock(&c->encode);
-	SBitrateInfo br = { .iLayer = SPATIAL_LAYER_ALL, .iBitrate = (int)(kbps(&pstChnAttr->stRcAttr) * 1000) };
-	int err = (*c->enc)->SetOption(c->enc, ENCODER_OPTION_BITRATE, &br);
-	if (pstChnAttr->stRcAttr.enRcMode == VENC_RC_MODE_H264CBR)
-		err |= (*c->enc)->SetOption(c->enc, ENCODER_OPTION_MAX_BITRATE, &br);
-	float fps = fps_of(pstChnAttr);
-	err |= (*c->enc)->SetOption(c->enc, ENCODER_OPTION_FRAME_RATE, &fps);
-	int idr = (int)pstChnAttr->stRcAttr.stH264Cbr.u32Gop;
-	err |= (*c->enc)->SetOption(c->enc, ENCODER_OPTION_IDR_INTERVAL, &idr);
+	int err = 0;
+	if (c->x265) {
+		/* The bit rate changes at run time; x265 keeps frame rate and GOP. */
+		const VENC_H264_CBR_S *on = &c->attr.stRcAttr.stH264Cbr, *nn = &pstChnAttr->stRcAttr.stH264Cbr;
+		if (on->u32Gop != nn->u32Gop || on->fr32DstFrameRate != nn->fr32DstFrameRate)
+			err = 1;
+		else
+			err = host_x265_set_rate(c->x265, kbps(&pstChnAttr->stRcAttr), !is_vbr(&pstChnAttr->stRcAttr));
+	} else {
+		SBitrateInfo br = { .iLayer = SPATIAL_LAYER_ALL,
+				    .iBitrate = (int)(kbps(&pstChnAttr->stRcAttr) * 1000) };
+		err = (*c->enc)->SetOption(c->enc, ENCODER_OPTION_BITRATE, &br);
+		if (pstChnAttr->stRcAttr.enRcMode == VENC_RC_MODE_H264CBR)
+			err |= (*c->enc)->SetOption(c->enc, ENCODER_OPTION_MAX_BITRATE, &br);
+		float fps = fps_of(pstChnAttr);
+		err |= (*c->enc)->SetOption(c->enc, ENCODER_OPTION_FRAME_RATE, &fps);
+		int idr = (int)pstChnAttr->stRcAttr.stH264Cbr.u32Gop;
+		err |= (*c->enc)->SetOption(c->enc, ENCODER_OPTION_IDR_INTERVAL, &idr);
+	}
 	pthread_mutex_unlock(&c->encode);
 	if (err == 0)
 		c->attr = *pstChnAttr;
@@ -303,7 +357,11 @@ CVI_S32 CVI_VENC_RequestIDR(VENC_CHN VeChn, CVI_BOOL bInstant)
 		return CVI_ERR_VENC_UNEXIST;
 	}
 	pthread_mutex_lock(&c->encode);
-	int err = (*c->enc)->ForceIntraFrame(c->enc, true);
+	int err = 0;
+	if (c->x265)
+		host_x265_request_idr(c->x265);
+	else
+		err = (*c->enc)->ForceIntraFrame(c->enc, true);
 	pthread_mutex_unlock(&c->encode);
 	pthread_mutex_unlock(&lock);
 	return err == 0 ? CVI_SUCCESS : CVI_ERR_VENC_NOT_PERM;
@@ -323,6 +381,79 @@ CVI_S32 CVI_VENC_CloseFd(VENC_CHN VeChn)
 {
 	/* The descriptor lives as long as the channel. */
 	return valid(VeChn) ? CVI_SUCCESS : CVI_ERR_VENC_INVALID_CHNID;
+}
+
+/* The NAL units of one encoded frame, where the encoder left them. */
+struct nals {
+	const unsigned char *data[MAX_PACKS];
+	CVI_U32 len[MAX_PACKS];
+	int count;
+};
+
+/* The vendor's pack type for an H.265 NAL unit type. */
+static CVI_U32 h265_pack_type(unsigned t)
+{
+	switch (t) {
+	case 19: /* IDR_W_RADL */
+	case 20: /* IDR_N_LP */
+		return H265E_NALU_IDRSLICE;
+	case H265E_NALU_VPS:
+	case H265E_NALU_SPS:
+	case H265E_NALU_PPS:
+	case H265E_NALU_SEI:
+		return t;
+	default:
+		return t >= 16 && t <= 23 ? H265E_NALU_ISLICE : H265E_NALU_PSLICE;
+	}
+}
+
+/* Encodes with OpenH264: NAL units out, 0 for a skipped frame, -1 on error. */
+static int encode_h264(struct chn *c, unsigned char *planes[3], CVI_U32 w, CVI_U32 h, CVI_U64 pts, struct nals *out)
+{
+	SSourcePicture pic;
+	memset(&pic, 0, sizeof(pic));
+	pic.iColorFormat = videoFormatI420;
+	pic.iPicWidth = (int)w;
+	pic.iPicHeight = (int)h;
+	pic.iStride[0] = (int)w;
+	pic.iStride[1] = pic.iStride[2] = (int)w / 2;
+	pic.pData[0] = planes[0];
+	pic.pData[1] = planes[1];
+	pic.pData[2] = planes[2];
+	pic.uiTimeStamp = (long long)(pts / 1000u);
+	SFrameBSInfo info;
+	memset(&info, 0, sizeof(info));
+	int err = (*c->enc)->EncodeFrame(c->enc, &pic, &info);
+	if (err != 0 || info.eFrameType == videoFrameTypeInvalid)
+		return -1;
+	out->count = 0;
+	if (info.eFrameType == videoFrameTypeSkip)
+		return 0;
+	for (int l = 0; l < info.iLayerNum; l++) {
+		const SLayerBSInfo *layer = &info.sLayerInfo[l];
+		const unsigned char *src = layer->pBsBuf;
+		for (int k = 0; k < layer->iNalCount; k++) {
+			CVI_U32 len = (CVI_U32)layer->pNalLengthInByte[k];
+			if (out->count < MAX_PACKS) {
+				out->data[out->count] = src;
+				out->len[out->count++] = len;
+			}
+			src += len;
+		}
+	}
+	return out->count;
+}
+
+/* Encodes with x265: as encode_h264. */
+static int encode_h265(struct chn *c, unsigned char *planes[3], CVI_U32 w, CVI_U64 pts, struct nals *out)
+{
+	int n = host_x265_encode(c->x265, planes, w, pts);
+	out->count = 0;
+	for (int k = 0; k < n && out->count < MAX_PACKS; k++) {
+		host_x265_nal(c->x265, k, &out->data[out->count], &out->len[out->count]);
+		out->count++;
+	}
+	return n < 0 ? -1 : out->count;
 }
 
 CVI_S32 CVI_VENC_SendFrame(VENC_CHN VeChn, const VIDEO_FRAME_INFO_S *pstFrame, CVI_S32 s32MilliSec)
@@ -377,32 +508,19 @@ CVI_S32 CVI_VENC_SendFrame(VENC_CHN VeChn, const VIDEO_FRAME_INFO_S *pstFrame, C
 	host_phys_unmap(y, ylen);
 	host_phys_unmap(vu, clen);
 
-	SSourcePicture pic;
-	memset(&pic, 0, sizeof(pic));
-	pic.iColorFormat = videoFormatI420;
-	pic.iPicWidth = (int)w;
-	pic.iPicHeight = (int)h;
-	pic.iStride[0] = (int)w;
-	pic.iStride[1] = pic.iStride[2] = (int)w / 2;
-	pic.pData[0] = py;
-	pic.pData[1] = pu;
-	pic.pData[2] = pv;
-	pic.uiTimeStamp = (long long)(f->u64PTS / 1000u);
-	SFrameBSInfo info;
-	memset(&info, 0, sizeof(info));
-	int err = (*c->enc)->EncodeFrame(c->enc, &pic, &info);
-	if (err != 0 || info.eFrameType == videoFrameTypeInvalid) {
+	struct nals out;
+	unsigned char *planes[3] = { py, pu, pv };
+	int n = c->x265 ? encode_h265(c, planes, w, f->u64PTS, &out) : encode_h264(c, planes, w, h, f->u64PTS, &out);
+	if (n <= 0) {
+		/* An error, or a frame the encoder skipped or keeps for later. */
 		pthread_mutex_unlock(&c->encode);
-		return CVI_ERR_VENC_BUSY;
-	}
-	if (info.eFrameType == videoFrameTypeSkip) {
-		pthread_mutex_unlock(&c->encode);
-		return CVI_SUCCESS;
+		return n < 0 ? CVI_ERR_VENC_BUSY : CVI_SUCCESS;
 	}
 	/* Copy the NAL units into the channel's stream memory, one pack each. */
 	struct frame fr;
 	memset(&fr, 0, sizeof(fr));
-	fr.len = (CVI_U32)info.iFrameSizeInBytes;
+	for (int k = 0; k < out.count; k++)
+		fr.len += out.len[k];
 	fr.pts = f->u64PTS;
 	fr.phys = host_phys_alloc(fr.len);
 	unsigned char *dst = fr.phys ? host_phys_map(fr.phys, fr.len) : NULL;
@@ -413,23 +531,19 @@ CVI_S32 CVI_VENC_SendFrame(VENC_CHN VeChn, const VIDEO_FRAME_INFO_S *pstFrame, C
 		return CVI_ERR_VENC_NOMEM;
 	}
 	CVI_U32 at = 0;
-	for (int l = 0; l < info.iLayerNum; l++) {
-		const SLayerBSInfo *layer = &info.sLayerInfo[l];
-		const unsigned char *src = layer->pBsBuf;
-		for (int k = 0; k < layer->iNalCount; k++) {
-			CVI_U32 len = (CVI_U32)layer->pNalLengthInByte[k];
-			if (fr.npacks < MAX_PACKS && at + len <= fr.len) {
-				memcpy(dst + at, src, len);
-				/* The NAL header follows a 3- or 4-byte start code. */
-				CVI_U32 sc = len > 3 && src[2] == 1 ? 3 : 4;
-				struct pack *pk = &fr.packs[fr.npacks++];
-				pk->off = at;
-				pk->len = len;
-				pk->type = len > sc ? (H264E_NALU_TYPE_E)(src[sc] & 0x1F) : H264E_NALU_BUTT;
-				at += len;
-			}
-			src += len;
-		}
+	for (int k = 0; k < out.count; k++) {
+		const unsigned char *src = out.data[k];
+		CVI_U32 len = out.len[k];
+		memcpy(dst + at, src, len);
+		/* The NAL header follows a 3- or 4-byte start code. */
+		CVI_U32 sc = len > 3 && src[2] == 1 ? 3 : 4;
+		struct pack *pk = &fr.packs[fr.npacks++];
+		pk->off = at;
+		pk->len = len;
+		pk->type = len <= sc ? (c->x265 ? (CVI_U32)H265E_NALU_BUTT : (CVI_U32)H264E_NALU_BUTT)
+		    : c->x265	     ? h265_pack_type((src[sc] >> 1) & 0x3F)
+				     : (CVI_U32)(src[sc] & 0x1F);
+		at += len;
 	}
 	host_phys_unmap(dst, fr.len);
 	pthread_mutex_unlock(&c->encode);
@@ -503,7 +617,10 @@ CVI_S32 CVI_VENC_GetStream(VENC_CHN VeChn, VENC_STREAM_S *pstStream, CVI_S32 S32
 		p->u32Len = fr->packs[i].len;
 		p->u64PTS = fr->pts;
 		p->bFrameEnd = i + 1 == fr->npacks;
-		p->DataType.enH264EType = fr->packs[i].type;
+		if (c->x265)
+			p->DataType.enH265EType = (H265E_NALU_TYPE_E)fr->packs[i].type;
+		else
+			p->DataType.enH264EType = (H264E_NALU_TYPE_E)fr->packs[i].type;
 	}
 	pstStream->u32PackCount = fr->npacks;
 	pstStream->u32Seq = fr->seq;

@@ -2,7 +2,7 @@
 
 use board::audio::{AudioConfig, AudioIn};
 use board::camera::{Camera, CameraConfig};
-use board::pipeline::{LinkOptions, Rtmp};
+use board::pipeline::{Codec, LinkOptions, Rtmp};
 use board::serve::{RtmpServer, ServeOptions};
 use board::sys::Sys;
 use std::io::{IsTerminal, Write};
@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 pub const USAGE: &str = "usage: rtmp-push camera [URL] [OPTIONS]
 
-Streams the camera through the hardware encoder (H.264), with --audio the
-microphone too (AAC). Without URL, starts a local RTMP server on a free
+Streams the camera through the hardware encoder (H.264, or H.265 as Enhanced
+RTMP with --codec h265), with --audio the microphone too (AAC). Without URL, starts a local RTMP server on a free
 loopback port, publishes to it, records ./recordings/live/camera.flv and
 prints that path.
 
@@ -22,6 +22,8 @@ Options:
   --size WxH          picture size (default 640x480)
   --fps N             frames per second (default 30)
   --bitrate BPS       video bits per second (default 1000000)
+  --codec h264|h265   video codec (default h264; h265 needs a server that takes
+                      Enhanced RTMP: YouTube, SRS 6, Node-Media-Server 4, ffmpeg 6.1+)
   --audio             add the microphone (48 kHz mono AAC)
   --duration SECS     stop after this long (default: until Ctrl-C)
   --max-retries N     reconnect tries after a failure (default: for ever; 0: never)
@@ -39,6 +41,7 @@ struct Options {
     url: Option<String>,
     camera: CameraConfig,
     bitrate: u32,
+    codec: Codec,
     audio: bool,
     duration: Option<Duration>,
     quiet: bool,
@@ -51,6 +54,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         url: None,
         camera: CameraConfig::default(),
         bitrate: 1_000_000,
+        codec: Codec::H264,
         audio: false,
         duration: None,
         quiet: false,
@@ -82,6 +86,13 @@ fn parse(args: &[String]) -> Result<Options, String> {
                     .ok()
                     .filter(|n| (10_000..=50_000_000).contains(n))
                     .ok_or("--bitrate must be 10000..50000000 bit/s")?
+            }
+            "--codec" => {
+                o.codec = match value("--codec")?.to_ascii_lowercase().as_str() {
+                    "h264" | "avc" => Codec::H264,
+                    "h265" | "hevc" => Codec::H265,
+                    other => return Err(format!("--codec: {other:?} is not h264 or h265")),
+                }
             }
             "--audio" => o.audio = true,
             "--stats-json" => o.stats_json = true,
@@ -169,6 +180,7 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let sys = Sys::get()?;
     let mut rtmp = Rtmp::from_url(&url)?;
     rtmp.set_bitrate(o.bitrate);
+    rtmp.set_codec(o.codec)?;
     rtmp.set_link_options(o.link)?;
     rtmp.bind_camera(Camera::open(&sys, o.camera)?)?;
     if o.audio {
