@@ -41,6 +41,12 @@ if [ ! -f target/peers/node_modules/node-media-server/bin/app.js ]; then
     mkdir -p target/peers
     npm install --silent --no-audit --no-fund --prefix target/peers node-media-server@4 > /dev/null
 fi
+# A current ffmpeg (9.x: Enhanced RTMP, libx265, RTMPS) from the imageio-ffmpeg
+# wheel: the HEVC reference. Installed into target/peers/py, not the system.
+if [ ! -d target/peers/py/imageio_ffmpeg ]; then
+    python3 -m pip install --quiet --disable-pip-version-check --break-system-packages \
+        --target target/peers/py imageio-ffmpeg
+fi
 rustup target add thumbv7em-none-eabihf riscv32imac-unknown-none-elf riscv64gc-unknown-linux-gnu
 if ! cargo fuzz --version > /dev/null 2>&1; then
     cargo install cargo-fuzz --locked
@@ -90,6 +96,9 @@ cargo test -p board --locked --test push_nginx --test blocking_nginx --test serv
 ok
 step "rtmp-push camera (host SDK camera, OpenH264, AAC) against nginx-rtmp and its embedded server"
 cargo test -p board --locked --test camera_peers -- --ignored --test-threads 1
+ok
+step "H.265 / Enhanced RTMP: camera --codec h265 to Node-Media-Server 4 and rtmp-serve; HEVC, AV1, VP9, Opus files; ffmpeg 9 publishing and playing"
+cargo test -p board --locked --test hevc_peers -- --ignored --test-threads 2
 ok
 step "the camera on a bad network (fault proxy; nginx-rtmp, Node-Media-Server 4): restart, blackhole, throttle, stale publisher"
 cargo test -p board --locked --test link_faults -- --ignored --test-threads 1

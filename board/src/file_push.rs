@@ -6,6 +6,7 @@
 
 use crate::push::{PushBuffers, PushOptions, PushStats, RtmpPush};
 use crate::RtmpError;
+use rtmp_core::flv::media::MediaRole;
 use rtmp_core::flv::{FlvItem, FlvReader, TagType};
 use rtmp_core::live::{Backoff, BackoffConfig, Failure, Retry};
 use rtmp_core::message::SET_DATA_FRAME;
@@ -107,16 +108,10 @@ enum TagRole {
 fn role(kind: TagType, data: &[u8]) -> TagRole {
     match kind {
         TagType::Script if data.starts_with(b"\x02\x00\x0aonMetaData") => TagRole::Metadata,
-        TagType::Video => match data {
-            // Enhanced RTMP: IsExHeader, frame type, packet type 0 = SequenceStart.
-            [b, ..] if b & 0x80 != 0 && b & 0x0f == 0 => TagRole::VideoConfig,
-            [b, ..] if b & 0x80 != 0 && (b >> 4) & 7 == 1 => TagRole::Keyframe,
-            [b, 0, ..] if b & 0x0f == 7 || b & 0x0f == 12 => TagRole::VideoConfig,
-            [b, ..] if b >> 4 == 1 => TagRole::Keyframe,
-            _ => TagRole::Other,
-        },
-        TagType::Audio => match data {
-            [b, 0, ..] if b >> 4 == 10 => TagRole::AudioConfig,
+        TagType::Video | TagType::Audio => match (kind, MediaRole::of(kind.to_byte(), data)) {
+            (TagType::Video, MediaRole::Config) => TagRole::VideoConfig,
+            (_, MediaRole::Config) => TagRole::AudioConfig,
+            (_, MediaRole::Keyframe) => TagRole::Keyframe,
             _ => TagRole::Other,
         },
         _ => TagRole::Other,

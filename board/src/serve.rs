@@ -16,6 +16,7 @@
 
 use crate::net::{random_bytes, write_gathered};
 use rtmp_core::chunk::DetachedMessage;
+use rtmp_core::flv::media::MediaRole;
 use rtmp_core::flv::{self, TagType};
 use rtmp_core::message::type_id;
 use rtmp_core::session::{CloseReason, Server, ServerConfig, ServerEvent};
@@ -791,19 +792,9 @@ impl Conn {
 
 impl Frame {
     fn new(type_id: u8, timestamp: RtmpTimestamp, payload: &[u8]) -> Frame {
-        let b0 = payload.first().copied().unwrap_or(0);
-        let b1 = payload.get(1).copied().unwrap_or(0xFF);
-        let (keyframe, config) = match type_id {
-            // Legacy header: frame type 1 with AVC/HEVC packet type 0 is a
-            // sequence header; Enhanced RTMP: packet type in the low nibble.
-            type_id::VIDEO if b0 & 0x80 != 0 => ((b0 >> 4) & 7 == 1 && b0 & 0x0F != 0, b0 & 0x0F == 0),
-            type_id::VIDEO => {
-                let avc = matches!(b0 & 0x0F, 7 | 12);
-                (b0 >> 4 == 1 && !(avc && b1 == 0), avc && b1 == 0)
-            }
-            type_id::AUDIO => (false, b0 >> 4 == 10 && b1 == 0),
-            _ => (false, false),
-        };
+        // Any codec, legacy or Enhanced RTMP (HEVC, AV1, VP9, Opus ...).
+        let role = MediaRole::of(type_id, payload);
+        let (keyframe, config) = (role == MediaRole::Keyframe, role == MediaRole::Config);
         Frame { type_id, timestamp, body: payload.into(), keyframe, config }
     }
 }

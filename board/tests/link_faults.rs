@@ -14,9 +14,9 @@ use board::pipeline::{LinkOptions, LinkState, Rtmp, Stats};
 use board::pull::FrameKind;
 use board::sys::Sys;
 use common::fault_proxy::FaultProxy;
+use common::nms::{Nms, NmsOptions};
 use common::{decoded_frames, start_nginx};
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
@@ -230,96 +230,10 @@ fn stale_publisher_refused_then_accepted() {
     assert!(stats.reconnects >= 1);
 }
 
-/// Node-Media-Server 4 (npm), started with its own ports on 127.0.0.1.
-struct Nms {
-    child: std::process::Child,
-    port: u16,
-    dir: PathBuf,
-    app: PathBuf,
-}
-
-impl Nms {
-    fn app() -> PathBuf {
-        std::env::var_os("NMS_APP").map(PathBuf::from).unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../target/peers/node_modules/node-media-server/bin/app.js"
-            ))
-        })
-    }
-
-    fn start(name: &str) -> Nms {
-        let app = Nms::app();
-        assert!(app.exists(), "{} missing: npm install node-media-server@4 (scripts/test.sh does)", app.display());
-        let dir = common::scratch(name);
-        let port = common::free_port();
-        let bin = app.parent().unwrap();
-        let config = format!(
-            r#"{{"bind":"127.0.0.1","notify":{{"url":""}},"store":{{"path":"{d}/data","maxHistory":100}},
-            "auth":{{"play":false,"publish":false,"secret":"test","jwt":{{"secret":"test","expiresIn":"1h","refreshExpiresIn":"1h","algorithm":"HS256","users":[{{"username":"admin","password":"x","role":"admin"}}]}}}},
-            "rtmp":{{"port":{port}}},"rtmps":{{"port":{p2},"key":"{b}/key.pem","cert":"{b}/cert.pem"}},
-            "http":{{"port":{p3}}},"https":{{"port":{p4},"key":"{b}/key.pem","cert":"{b}/cert.pem"}},
-            "webadmin":{{"enable":false}},"record":{{"auto":false,"path":"{d}/record"}}}}"#,
-            d = dir.display(),
-            b = bin.display(),
-            p2 = common::free_port(),
-            p3 = common::free_port(),
-            p4 = common::free_port(),
-        );
-        std::fs::write(dir.join("config.json"), config).unwrap();
-        let mut n = Nms { child: Nms::spawn(&app, &dir, port), port, dir, app };
-        n.wait_listening();
-        n
-    }
-
-    fn spawn(app: &std::path::Path, dir: &std::path::Path, port: u16) -> std::process::Child {
-        Command::new("node")
-            .arg(app)
-            .args(["-c", dir.join("config.json").to_str().unwrap(), "--no-admin", "--rtmp-port", &port.to_string()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(dir.join("nms.log")).unwrap())
-            .spawn()
-            .expect("node (Node.js) is installed")
-    }
-
-    fn wait_listening(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "Node-Media-Server did not start: {}", self.log());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("nms.log")).unwrap_or_default()
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    fn restart(&mut self) {
-        self.child = Nms::spawn(&self.app, &self.dir, self.port);
-        self.wait_listening();
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("rtmp://127.0.0.1:{}/{path}", self.port)
-    }
-}
-
-impl Drop for Nms {
-    fn drop(&mut self) {
-        self.kill();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 #[test]
 #[ignore = "needs Node.js and node-media-server@4 (npm); run by scripts/test.sh"]
 fn node_media_server_restarted_mid_stream() {
-    let mut nms = Nms::start("link-nms");
+    let mut nms = Nms::start("link-nms", NmsOptions::default());
     let url = nms.url("live/cam");
     let mut r = camera(&url, 1_000_000, fast_link());
     wait_for(&r, "live", Duration::from_secs(5), |s| s.state == LinkState::Live);

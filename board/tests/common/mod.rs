@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub mod fault_proxy;
+pub mod nms;
+pub mod tls;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -103,6 +105,96 @@ pub fn run(cmd: &mut Command) -> Output {
 pub fn ffmpeg(args: &[&str]) {
     let out = run(Command::new("ffmpeg").args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"]).args(args));
     assert!(out.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A current ffmpeg (9.x: Enhanced RTMP, libx265, RTMPS): `FFMPEG9`, or the
+/// static binary in the `imageio-ffmpeg` wheel (scripts/test.sh installs it
+/// into target/peers/py).
+pub fn ffmpeg9() -> PathBuf {
+    if let Some(p) = std::env::var_os("FFMPEG9") {
+        return PathBuf::from(p);
+    }
+    let py = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/peers/py");
+    let out = run(Command::new("python3")
+        .env("PYTHONPATH", py)
+        .args(["-c", "import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())"]));
+    assert!(
+        out.status.success(),
+        "ffmpeg 9 from imageio-ffmpeg (pip install imageio-ffmpeg; scripts/test.sh does): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+/// Runs ffmpeg 9 with `args` (quiet, overwriting), asserting success.
+pub fn ffmpeg9_run(args: &[&str]) {
+    let out = run(Command::new(ffmpeg9()).args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"]).args(args));
+    assert!(out.status.success(), "ffmpeg 9 {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// An HEVC (libx265, Main) + AAC FLV file made by ffmpeg 9: Enhanced RTMP tags.
+pub fn make_hevc_source(dir: &Path, name: &str, secs: u32) -> PathBuf {
+    let path = dir.join(format!("{name}.flv"));
+    let t = secs.to_string();
+    ffmpeg9_run(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=320x240:rate=25",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=44100",
+        "-t",
+        &t,
+        "-c:v",
+        "libx265",
+        "-pix_fmt",
+        "yuv420p",
+        "-x265-params",
+        "log-level=error:keyint=25:bframes=2",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "64k",
+        path.to_str().unwrap(),
+    ]);
+    path
+}
+
+/// `framemd5` of the video and audio streams, as ffmpeg 9 reads the file
+/// (it knows Enhanced RTMP): one line per packet. (Node-Media-Server's
+/// recordings carry the metadata as a data stream too, which is left out.)
+pub fn framemd5_9(path: &Path) -> Vec<String> {
+    let out = run(Command::new(ffmpeg9())
+        .args(["-nostdin", "-loglevel", "error", "-i"])
+        .arg(path)
+        .args(["-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", "framemd5", "-"]));
+    assert!(out.status.success(), "framemd5 {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().filter(|l| !l.starts_with('#')).map(str::to_string).collect()
+}
+
+/// What ffmpeg 9 says of a file: its stream lines (`Video: hevc (Main) ...`)
+/// and the md5 of each decoded video frame; asserts no decoding errors.
+pub fn probe9(path: &Path) -> (Vec<String>, Vec<String>) {
+    let out = run(Command::new(ffmpeg9())
+        .args(["-nostdin", "-hide_banner", "-i"])
+        .arg(path)
+        .args(["-map", "0:v", "-f", "framemd5", "-"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let input = err.split("Stream mapping").next().unwrap_or_default();
+    let streams: Vec<String> =
+        input.lines().filter(|l| l.contains("Stream #0:")).map(|l| l.trim().to_string()).collect();
+    let noisy: Vec<&str> = err.lines().filter(|l| l.contains("rror") || l.contains("corrupt")).collect();
+    assert!(noisy.is_empty(), "decoding errors in {}: {noisy:?}", path.display());
+    let frames = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.rsplit(',').next().unwrap().trim().to_string())
+        .collect();
+    (streams, frames)
 }
 
 /// A test source: `profile` high (with B-frames) or baseline; audio or not.

@@ -141,6 +141,9 @@ pub enum AudioCodec {
     Aac,
     /// Format 2: MP3.
     Mp3,
+    /// Enhanced RTMP v2 audio (format 9, `ExHeader`): the FourCC (`Opus`,
+    /// `fLaC`, `ac-3`, `ec-3`, `.mp3`, `mp4a`).
+    FourCc([u8; 4]),
     /// Any other format (7 G.711 A-law, 8 G.711 mu-law, 11 Speex ...).
     Other(u8),
 }
@@ -160,6 +163,12 @@ impl<'a> AudioTag<'a> {
     /// Reads an audio tag body.
     pub fn parse(body: &'a [u8]) -> Result<Self, MediaError> {
         let &first = body.first().ok_or(MediaError::Truncated)?;
+        if first >> 4 == 9 {
+            // [9 | AudioPacketType] FourCC ...; packet type 0 is SequenceStart.
+            let fourcc: [u8; 4] = body.get(1..5).and_then(|b| b.try_into().ok()).ok_or(MediaError::Truncated)?;
+            let sequence_header = first & 0x0F == 0;
+            return Ok(AudioTag { codec: AudioCodec::FourCc(fourcc), sequence_header, data: &body[5..] });
+        }
         let codec = match first >> 4 {
             10 => AudioCodec::Aac,
             2 => AudioCodec::Mp3,
@@ -170,6 +179,36 @@ impl<'a> AudioTag<'a> {
         }
         let &kind = body.get(1).ok_or(MediaError::Truncated)?;
         Ok(AudioTag { codec, sequence_header: kind == 0, data: &body[2..] })
+    }
+}
+
+/// What a media message is to a relay or a file pusher, from its first two
+/// bytes only (legacy FLV and Enhanced RTMP headers alike).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MediaRole {
+    /// A codec configuration (AVC/HEVC/AAC sequence header, Enhanced RTMP
+    /// `SequenceStart` of any FourCC): kept, and sent first to a new player.
+    Config,
+    /// A video keyframe: a player can start here.
+    Keyframe,
+    /// Any other frame.
+    Frame,
+}
+
+impl MediaRole {
+    /// The role of a message of `type_id` (8 audio, 9 video) with `body`.
+    pub fn of(type_id: u8, body: &[u8]) -> MediaRole {
+        let (b0, b1) = (body.first().copied().unwrap_or(0), body.get(1).copied());
+        match type_id {
+            // Enhanced RTMP: IsExHeader, frame type, packet type 0 = SequenceStart.
+            9 if b0 & 0x80 != 0 && b0 & 0x0F == 0 => MediaRole::Config,
+            9 if b0 & 0x80 != 0 && (b0 >> 4) & 7 == 1 => MediaRole::Keyframe,
+            9 if matches!(b0 & 0x0F, 7 | 12) && b1 == Some(0) => MediaRole::Config,
+            9 if b0 >> 4 == 1 => MediaRole::Keyframe,
+            8 if b0 >> 4 == 10 && b1 == Some(0) => MediaRole::Config,
+            8 if b0 >> 4 == 9 && b0 & 0x0F == 0 && body.len() >= 5 => MediaRole::Config,
+            _ => MediaRole::Frame,
+        }
     }
 }
 
@@ -350,6 +389,34 @@ mod tests {
         let raw = AudioTag::parse(&[0xAF, 1, 0x21]).unwrap();
         assert_eq!((raw.codec, raw.sequence_header, raw.data), (AudioCodec::Aac, false, &[0x21][..]));
         assert_eq!(AudioTag::parse(&[0x2F, 9]).unwrap().codec, AudioCodec::Mp3);
+        // Enhanced RTMP v2 audio: Opus SequenceStart (OpusHead), then frames.
+        let head = AudioTag::parse(b"\x90OpusOpusHead").unwrap();
+        assert_eq!(
+            (head.codec, head.sequence_header, head.data),
+            (AudioCodec::FourCc(*b"Opus"), true, &b"OpusHead"[..])
+        );
+        assert!(!AudioTag::parse(b"\x91Opus\x01").unwrap().sequence_header);
+        assert_eq!(AudioTag::parse(b"\x90Op"), Err(MediaError::Truncated));
+    }
+
+    #[test]
+    fn roles_for_relays() {
+        let cases: [(u8, &[u8], MediaRole); 10] = [
+            (9, &[0x17, 0, 0, 0, 0], MediaRole::Config),
+            (9, &[0x17, 1, 0, 0, 0], MediaRole::Keyframe),
+            (9, &[0x27, 1, 0, 0, 0], MediaRole::Frame),
+            (9, b"\x90hvc1", MediaRole::Config),
+            (9, b"\x93av01", MediaRole::Keyframe),
+            (9, b"\xA1vp09", MediaRole::Frame),
+            (8, &[0xAF, 0, 0x12, 0x10], MediaRole::Config),
+            (8, &[0xAF, 1, 0x21], MediaRole::Frame),
+            (8, b"\x90Opus", MediaRole::Config),
+            (8, b"\x91Opus", MediaRole::Frame),
+        ];
+        for (t, body, role) in cases {
+            assert_eq!(MediaRole::of(t, body), role, "{t} {body:?}");
+        }
+        assert_eq!(MediaRole::of(9, &[]), MediaRole::Frame);
     }
 
     #[test]
