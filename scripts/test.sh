@@ -100,6 +100,9 @@ ok
 step "H.265 / Enhanced RTMP: camera --codec h265 to Node-Media-Server 4 and rtmp-serve; HEVC, AV1, VP9, Opus files; ffmpeg 9 publishing and playing"
 cargo test -p board --locked --test hevc_peers -- --ignored --test-threads 2
 ok
+step "RTMPS: NMS 4 and nginx behind TLS termination, certificate refusals, hostile TLS servers, rtmp-serve --tls-listen with ffmpeg 9"
+cargo test -p board --locked --test rtmps_peers -- --ignored --test-threads 2
+ok
 step "the camera on a bad network (fault proxy; nginx-rtmp, Node-Media-Server 4): restart, blackhole, throttle, stale publisher"
 cargo test -p board --locked --test link_faults -- --ignored --test-threads 1
 ok

@@ -29,6 +29,7 @@ pub mod pull;
 pub mod push;
 pub mod serve;
 pub mod sys;
+pub mod tls;
 pub mod venc;
 
 pub use net::{RtmpError, RtmpErrorKind};

@@ -1,15 +1,17 @@
 //! What the connections share: the error type, socket helpers, C1/S1 randomness.
 
+use crate::tls::Transport;
 use rtmp_core::chunk::ChunkedMessage;
 use rtmp_core::handshake::RANDOM_LEN;
 use rtmp_core::session::{CloseReason, InputError, SendError};
 use rtmp_core::time::Instant as CoreInstant;
-use rtmp_core::url::RtmpUrl;
+use rtmp_core::url::{RtmpUrl, Scheme};
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use std::fmt;
 use std::io::{self, IoSlice, Read, Write};
 use std::mem::MaybeUninit;
 use std::net::{TcpStream, ToSocketAddrs};
+use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 /// Most slices handed to one `write_vectored`. Linux takes up to 1024; 64 is
@@ -67,6 +69,8 @@ pub enum RtmpErrorKind {
     Send(SendError),
     /// The link stopped moving (see [`rtmp_core::live::LinkWatch`]).
     Dead(rtmp_core::live::DeadLink),
+    /// TLS could not be set up (`rtmps://`): certificate, handshake.
+    Tls(Box<crate::tls::TlsError>),
 }
 
 impl RtmpError {
@@ -91,6 +95,7 @@ impl fmt::Display for RtmpError {
             RtmpErrorKind::Closed(r) => write!(f, "{r}"),
             RtmpErrorKind::Send(e) => write!(f, "{e}"),
             RtmpErrorKind::Dead(e) => write!(f, "{e}"),
+            RtmpErrorKind::Tls(e) => write!(f, "{e}"),
         }
     }
 }
@@ -99,6 +104,7 @@ impl std::error::Error for RtmpError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
             RtmpErrorKind::Io(e) => Some(e),
+            RtmpErrorKind::Tls(e) => Some(e),
             _ => None,
         }
     }
@@ -111,6 +117,8 @@ impl From<RtmpError> for io::Error {
             RtmpErrorKind::Closed(r) if matches!(**r, CloseReason::Refused { .. }) => io::ErrorKind::PermissionDenied,
             RtmpErrorKind::Closed(r) if matches!(**r, CloseReason::Timeout(_)) => io::ErrorKind::TimedOut,
             RtmpErrorKind::Dead(_) => io::ErrorKind::TimedOut,
+            RtmpErrorKind::Tls(e) if matches!(**e, crate::tls::TlsError::Timeout { .. }) => io::ErrorKind::TimedOut,
+            RtmpErrorKind::Tls(e) if matches!(**e, crate::tls::TlsError::Certificate { .. }) => io::ErrorKind::PermissionDenied,
             RtmpErrorKind::Url(_) => io::ErrorKind::InvalidInput,
             _ => io::ErrorKind::Other,
         };
@@ -133,6 +141,26 @@ pub(crate) fn connect_tcp(url: &RtmpUrl<'_>, timeout: Duration) -> Result<TcpStr
         }
     }
     Err(("connect", last))
+}
+
+/// [`connect_tcp`], then for `rtmps://` the TLS handshake (SNI and
+/// certificate checked against the URL's host) within the same timeout;
+/// `tune` sets socket options before the first byte is sent.
+pub(crate) fn connect_transport(
+    url: &RtmpUrl<'_>,
+    timeout: Duration,
+    tune: impl FnOnce(&TcpStream) -> io::Result<()>,
+) -> Result<Transport, (&'static str, RtmpErrorKind)> {
+    let started = Instant::now();
+    let tcp = connect_tcp(url, timeout).map_err(|(step, e)| (step, RtmpErrorKind::Io(e)))?;
+    tune(&tcp).map_err(|e| ("connect", RtmpErrorKind::Io(e)))?;
+    match url.scheme() {
+        Scheme::Rtmp => Ok(Transport::Tcp(tcp)),
+        Scheme::Rtmps => {
+            let left = timeout.saturating_sub(started.elapsed()).max(Duration::from_millis(100));
+            crate::tls::connect(tcp, url.host(), left).map_err(|e| ("connect", RtmpErrorKind::Tls(Box::new(e))))
+        }
+    }
 }
 
 /// Linux's `TCP_NOTSENT_LOWAT` (include/uapi/linux/tcp.h), absent from the libc crate.
@@ -209,7 +237,7 @@ pub(crate) fn round_trip(s: &TcpStream) -> Option<Duration> {
 }
 
 /// Waits until the socket is ready for `flags` (true) or `timeout` passes (false).
-pub(crate) fn wait(stream: &TcpStream, flags: PollFlags, timeout: Option<Duration>) -> io::Result<bool> {
+pub(crate) fn wait(stream: &impl AsFd, flags: PollFlags, timeout: Option<Duration>) -> io::Result<bool> {
     let ts = timeout.map(|d| Timespec { tv_sec: d.as_secs() as _, tv_nsec: d.subsec_nanos() as _ });
     let mut fds = [PollFd::new(stream, flags)];
     loop {
@@ -279,7 +307,7 @@ client_session!(rtmp_core::session::Player<'_>, false);
 /// in every error. Shared by [`RtmpPush`](crate::push::RtmpPush) and
 /// [`RtmpPull`](crate::pull::RtmpPull).
 pub(crate) struct Connection<'b> {
-    pub(crate) stream: TcpStream,
+    pub(crate) stream: Transport,
     recv: &'b mut [u8],
     recv_len: usize,
     epoch: Instant,
@@ -295,7 +323,7 @@ pub(crate) struct Connection<'b> {
 }
 
 impl<'b> Connection<'b> {
-    pub(crate) fn new(stream: TcpStream, recv: &'b mut [u8], server: String, stall: Duration) -> Self {
+    pub(crate) fn new(stream: Transport, recv: &'b mut [u8], server: String, stall: Duration) -> Self {
         let now = Instant::now();
         Connection {
             stream,
@@ -338,10 +366,14 @@ impl<'b> Connection<'b> {
         step: &'static str,
         until: Option<Instant>,
     ) -> Result<usize, RtmpError> {
-        if let Some(t) = until {
+        // TLS records still waiting for the socket go out as it takes them.
+        self.stream.flush_records().map_err(|e| self.error(step, RtmpErrorKind::Io(e)))?;
+        if let Some(t) = until.filter(|_| !self.stream.has_buffered_input()) {
             // Timing out here is normal: the caller checks its own deadlines.
             let timeout = t.saturating_duration_since(Instant::now());
-            wait(&self.stream, PollFlags::IN, Some(timeout)).map_err(|e| self.error(step, RtmpErrorKind::Io(e)))?;
+            let flags = if self.stream.wants_write() { PollFlags::IN | PollFlags::OUT } else { PollFlags::IN };
+            wait(&self.stream, flags, Some(timeout)).map_err(|e| self.error(step, RtmpErrorKind::Io(e)))?;
+            self.stream.flush_records().map_err(|e| self.error(step, RtmpErrorKind::Io(e)))?;
         }
         let mut got = 0;
         // A full buffer means the session waits on its own output (it
@@ -409,6 +441,22 @@ impl<'b> Connection<'b> {
                 Err(e) => return Err(self.error(step, RtmpErrorKind::Io(e))),
             }
         }
+        Ok(())
+    }
+
+    /// Gives every byte held in TLS buffers to the kernel (waiting, up to the
+    /// stall timeout, while the socket is full), then for TLS sends
+    /// `close_notify`, and shuts the socket's sending side.
+    pub(crate) fn shutdown_write(&mut self, step: &'static str) -> Result<(), RtmpError> {
+        loop {
+            self.stream.flush_records().map_err(|e| self.error(step, RtmpErrorKind::Io(e)))?;
+            if !self.stream.wants_write() {
+                break;
+            }
+            self.wait_writable(step, PollFlags::OUT)?;
+        }
+        self.stream.close_notify();
+        let _ = self.stream.tcp().shutdown(std::net::Shutdown::Write);
         Ok(())
     }
 

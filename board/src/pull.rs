@@ -14,7 +14,7 @@
 //! # Ok::<(), board::RtmpError>(())
 //! ```
 
-use crate::net::{connect_tcp, random_bytes, Connection, RtmpError, RtmpErrorKind};
+use crate::net::{connect_transport, random_bytes, Connection, RtmpError, RtmpErrorKind};
 use rtmp_core::flv::media::CodecConfig;
 use rtmp_core::session::{Player, PlayerConfig, PlayerEvent};
 use rtmp_core::time::Instant as CoreInstant;
@@ -131,11 +131,7 @@ impl<'b> RtmpPull<'b> {
         })?;
         let server = format!("{}:{}", parsed.host(), parsed.port());
         let err = |step, kind| RtmpError { server: server.clone(), step, kind };
-        if parsed.scheme() == rtmp_core::url::Scheme::Rtmps {
-            let e = io::Error::new(io::ErrorKind::Unsupported, "rtmps:// (TLS) is not supported yet");
-            return Err(err("connect", RtmpErrorKind::Io(e)));
-        }
-        let stream = connect_tcp(&parsed, opts.timeout).map_err(|(step, e)| err(step, RtmpErrorKind::Io(e)))?;
+        let stream = connect_transport(&parsed, opts.timeout, |_| Ok(())).map_err(|(step, kind)| err(step, kind))?;
         let PullBuffers { recv, reassembly, tc_url } = bufs;
         let tc = parsed.write_tc_url(tc_url).map_err(|_| {
             let e = io::Error::new(io::ErrorKind::InvalidInput, "tcUrl longer than 512 bytes");
@@ -255,7 +251,8 @@ impl<'b> RtmpPull<'b> {
     pub fn close(mut self) -> Result<(), RtmpError> {
         self.session.close();
         self.flush_control("close")?;
-        let _ = self.conn.stream.shutdown(std::net::Shutdown::Both);
+        self.conn.stream.close_notify();
+        let _ = self.conn.stream.tcp().shutdown(std::net::Shutdown::Both);
         Ok(())
     }
 }

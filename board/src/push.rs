@@ -3,8 +3,8 @@
 //! caller's buffers.
 
 use crate::net::{
-    connect_tcp, random_bytes, round_trip, tune_live_socket, unacked_bytes, write_gathered, Connection, RtmpError,
-    RtmpErrorKind,
+    connect_transport, random_bytes, round_trip, tune_live_socket, unacked_bytes, write_gathered, Connection,
+    RtmpError, RtmpErrorKind,
 };
 use rtmp_core::live::{DeadLink, LinkWatch};
 use rtmp_core::session::{Event, Publisher, PublisherConfig, CAPS_EX_RECONNECT};
@@ -147,19 +147,14 @@ impl<'b> RtmpPush<'b> {
         })?;
         let server = format!("{}:{}", parsed.host(), parsed.port());
         let err = |step, kind| RtmpError { server: server.clone(), step, kind };
-        if parsed.scheme() == rtmp_core::url::Scheme::Rtmps {
-            return Err(err(
-                "connect",
-                RtmpErrorKind::Io(io::Error::new(io::ErrorKind::Unsupported, "rtmps:// (TLS) is not supported yet")),
-            ));
-        }
-        let stream = connect_tcp(&parsed, opts.timeout).map_err(|(step, e)| err(step, RtmpErrorKind::Io(e)))?;
-        tune_live_socket(&stream, opts.link_timeout, opts.notsent_lowat)
-            .map_err(|e| err("connect", RtmpErrorKind::Io(e)))?;
-        if let Some(size) = opts.send_buffer {
-            rustix::net::sockopt::set_socket_send_buffer_size(&stream, size)
-                .map_err(|e| err("connect", RtmpErrorKind::Io(e.into())))?;
-        }
+        let stream = connect_transport(&parsed, opts.timeout, |s| {
+            tune_live_socket(s, opts.link_timeout, opts.notsent_lowat)?;
+            if let Some(size) = opts.send_buffer {
+                rustix::net::sockopt::set_socket_send_buffer_size(s, size)?;
+            }
+            Ok(())
+        })
+        .map_err(|(step, kind)| err(step, kind))?;
 
         let PushBuffers { recv, reassembly, tc_url } = bufs;
         let tc = parsed.write_tc_url(tc_url).map_err(|_| {
@@ -212,12 +207,12 @@ impl<'b> RtmpPush<'b> {
 
     /// The kernel's view of the link: unacknowledged bytes and round-trip time.
     pub fn link_info(&self) -> LinkInfo {
-        LinkInfo { unacked: self.unacked(), rtt: round_trip(&self.conn.stream) }
+        LinkInfo { unacked: self.unacked(), rtt: round_trip(self.conn.stream.tcp()) }
     }
 
     /// Bytes written that the peer has not acknowledged (one `SIOCOUTQ`).
     pub fn unacked(&self) -> u32 {
-        unacked_bytes(&self.conn.stream).unwrap_or(0)
+        unacked_bytes(self.conn.stream.tcp()).unwrap_or(0)
     }
 
     /// The server's last Acknowledgement: bytes it says it received (wrapping at 2^32).
@@ -424,7 +419,7 @@ impl<'b> RtmpPush<'b> {
         self.session.unpublish();
         self.flush_control("close")?;
         let stats = self.stats();
-        let _ = self.conn.stream.shutdown(std::net::Shutdown::Write);
+        self.conn.shutdown_write("close")?;
         // Read and handle the server's input until it closes too: a clean
         // close, in which nothing it said went unread.
         let until = Instant::now() + Duration::from_millis(CLOSE_WAIT_MS);

@@ -15,6 +15,7 @@
 //! Logs never contain query strings, where stream keys and signatures live.
 
 use crate::net::{random_bytes, write_gathered};
+use crate::tls::Transport;
 use rtmp_core::chunk::DetachedMessage;
 use rtmp_core::flv::media::MediaRole;
 use rtmp_core::flv::{self, TagType};
@@ -25,10 +26,11 @@ use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Messages chunked ahead for one player, written together.
@@ -57,6 +59,19 @@ pub struct ServeOptions {
     pub idle_timeout: Duration,
     /// Print one line per connection event on stderr.
     pub log: bool,
+    /// Also serve RTMPS here, with this certificate chain and key (PEM).
+    pub tls: Option<TlsListen>,
+}
+
+/// Where and with what certificate to serve RTMPS.
+#[derive(Clone, Debug)]
+pub struct TlsListen {
+    /// The address; port 0 picks a free port (see [`RtmpServer::local_tls_addr`]).
+    pub listen: SocketAddr,
+    /// The certificate chain, PEM (the server's certificate first).
+    pub cert: PathBuf,
+    /// The private key, PEM.
+    pub key: PathBuf,
 }
 
 impl Default for ServeOptions {
@@ -70,6 +85,7 @@ impl Default for ServeOptions {
             gop_cache: 16 << 20,
             idle_timeout: Duration::from_secs(30),
             log: true,
+            tls: None,
         }
     }
 }
@@ -111,7 +127,7 @@ enum Role {
 }
 
 struct Conn {
-    sock: TcpStream,
+    sock: Transport,
     peer: SocketAddr,
     session: Server<'static>,
     inbuf: Box<[u8]>,
@@ -155,6 +171,8 @@ enum Action {
 /// The server. [`run`](Self::run) serves until the stop flag is set.
 pub struct RtmpServer {
     listener: TcpListener,
+    /// The RTMPS listener and its configuration.
+    tls: Option<(TcpListener, Arc<rustls::ServerConfig>)>,
     opts: ServeOptions,
     conns: Vec<Option<Conn>>,
     streams: HashMap<String, Stream>,
@@ -171,11 +189,22 @@ impl RtmpServer {
     pub fn bind(opts: ServeOptions) -> io::Result<Self> {
         let listener = TcpListener::bind(opts.listen)?;
         listener.set_nonblocking(true)?;
+        let tls = match &opts.tls {
+            Some(t) => {
+                let config = crate::tls::server_config(&t.cert, &t.key)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+                let l = TcpListener::bind(t.listen)?;
+                l.set_nonblocking(true)?;
+                Some((l, config))
+            }
+            None => None,
+        };
         if let Some(dir) = &opts.record {
             std::fs::create_dir_all(dir)?;
         }
         Ok(RtmpServer {
             listener,
+            tls,
             opts,
             conns: Vec::new(),
             streams: HashMap::new(),
@@ -189,6 +218,11 @@ impl RtmpServer {
     /// The address it listens on.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The address RTMPS is served on, if it is.
+    pub fn local_tls_addr(&self) -> Option<io::Result<SocketAddr>> {
+        self.tls.as_ref().map(|(l, _)| l.local_addr())
     }
 
     /// Counters so far.
@@ -217,8 +251,19 @@ impl RtmpServer {
 
     /// Waits up to `max_wait` for activity and handles it.
     pub fn poll_once(&mut self, max_wait: Duration) -> io::Result<()> {
+        // Decrypted input already in TLS buffers: the socket may not poll
+        // readable for it, so those connections are read without waiting.
+        let buffered: Vec<usize> = (0..self.conns.len())
+            .filter(|&i| {
+                self.conns[i].as_mut().is_some_and(|c| c.in_len < c.inbuf.len() && c.sock.has_buffered_input())
+            })
+            .collect();
         let ready = {
             let mut fds = vec![PollFd::new(&self.listener, PollFlags::IN)];
+            if let Some((l, _)) = &self.tls {
+                fds.push(PollFd::new(l, PollFlags::IN));
+            }
+            let listeners = fds.len();
             let mut index = Vec::new();
             for (i, c) in self.conns.iter().enumerate() {
                 let Some(c) = c else { continue };
@@ -226,32 +271,40 @@ impl RtmpServer {
                 if c.in_len < c.inbuf.len() {
                     flags |= PollFlags::IN;
                 }
-                if c.wants_write() {
+                if c.wants_write() || c.sock.wants_write() {
                     flags |= PollFlags::OUT;
                 }
                 fds.push(PollFd::new(&c.sock, flags));
                 index.push(i);
             }
-            let wait =
+            let mut wait =
                 self.next_deadline().map_or(max_wait, |d| d.saturating_duration_since(Instant::now()).min(max_wait));
+            if !buffered.is_empty() {
+                wait = Duration::ZERO;
+            }
             let ts = Timespec { tv_sec: wait.as_secs() as _, tv_nsec: wait.subsec_nanos() as _ };
             match poll(&mut fds, Some(&ts)) {
                 Ok(_) | Err(rustix::io::Errno::INTR) => {}
                 Err(e) => return Err(e.into()),
             }
-            let listener_ready = !fds[0].revents().is_empty();
-            let ready: Vec<(usize, PollFlags)> = fds[1..]
+            let plain_ready = !fds[0].revents().is_empty();
+            let tls_ready = listeners == 2 && !fds[1].revents().is_empty();
+            let mut ready: Vec<(usize, PollFlags)> = fds[listeners..]
                 .iter()
                 .zip(index)
-                .filter(|(f, _)| !f.revents().is_empty())
-                .map(|(f, i)| (i, f.revents()))
+                .filter(|(f, i)| !f.revents().is_empty() || buffered.contains(i))
+                .map(|(f, i)| (i, f.revents() | if buffered.contains(&i) { PollFlags::IN } else { PollFlags::empty() }))
                 .collect();
-            (listener_ready, ready)
+            ready.sort_unstable_by_key(|r| r.0);
+            (plain_ready, tls_ready, ready)
         };
         if ready.0 {
-            self.accept_all();
+            self.accept_all(false);
         }
-        for (i, flags) in ready.1 {
+        if ready.1 {
+            self.accept_all(true);
+        }
+        for (i, flags) in ready.2 {
             if flags.intersects(PollFlags::IN | PollFlags::HUP | PollFlags::ERR) {
                 self.read_conn(i);
             }
@@ -291,9 +344,13 @@ impl RtmpServer {
             .min()
     }
 
-    fn accept_all(&mut self) {
+    fn accept_all(&mut self, tls: bool) {
         loop {
-            let (sock, peer) = match self.listener.accept() {
+            let accepted = match (&self.tls, tls) {
+                (Some((l, _)), true) => l.accept(),
+                _ => self.listener.accept(),
+            };
+            let (sock, peer) = match accepted {
                 Ok(s) => s,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -311,6 +368,18 @@ impl RtmpServer {
             if sock.set_nonblocking(true).and_then(|()| sock.set_nodelay(true)).is_err() {
                 continue;
             }
+            // RTMPS: the handshake runs as the connection is read and
+            // written, so one slow client never holds up the loop.
+            let sock = match (&self.tls, tls) {
+                (Some((_, config)), true) => match crate::tls::accept(sock, config.clone()) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        self.log(format_args!("{peer}: {e}"));
+                        continue;
+                    }
+                },
+                _ => Transport::Tcp(sock),
+            };
             let buf = self.pool.pop().unwrap_or_else(|| Box::leak(vec![0u8; self.opts.max_message].into_boxed_slice()));
             let cfg = ServerConfig { connect_timeout: self.opts.idle_timeout, ..ServerConfig::default() };
             let session = Server::new(cfg, buf, self.now(), &random_bytes());
@@ -621,6 +690,10 @@ impl RtmpServer {
     /// Writes what a connection has to send until the socket is full.
     fn flush_conn(&mut self, i: usize) {
         let Some(c) = self.conns[i].as_mut() else { return };
+        if let Err(e) = c.sock.flush_records() {
+            c.dead = Some(format!("write: {e}"));
+            return;
+        }
         let sent = c.flush();
         self.stats.messages_out += sent;
     }
@@ -680,8 +753,9 @@ impl RtmpServer {
         for sid in sids {
             self.on_stream_closed(i, sid);
         }
-        let Some(c) = self.conns[i].take() else { return };
-        let _ = c.sock.shutdown(std::net::Shutdown::Both);
+        let Some(mut c) = self.conns[i].take() else { return };
+        c.sock.close_notify();
+        let _ = c.sock.tcp().shutdown(std::net::Shutdown::Both);
         self.log(format_args!("{}: closed: {reason}", c.peer));
         self.pool.push(c.session.into_recv_buffer());
     }

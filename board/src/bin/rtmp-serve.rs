@@ -3,14 +3,15 @@
 //!
 //! ```text
 //! rtmp-serve [--listen ADDR:PORT] [--record DIR]
+//!            [--tls-listen ADDR:PORT --tls-cert PEM --tls-key PEM]
 //! ```
 //!
 //! Prints `rtmp-serve: listening on rtmp://ADDR:PORT` on standard output
-//! once it accepts connections, then one line per connection event on
+//! once it accepts connections (then `... on rtmps://ADDR:PORT` with TLS), then one line per connection event on
 //! standard error (never a query string: keys and signatures live there).
 //! SIGINT or SIGTERM stop it cleanly: recordings are finished first.
 
-use board::serve::{RtmpServer, ServeOptions};
+use board::serve::{RtmpServer, ServeOptions, TlsListen};
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
@@ -26,6 +27,9 @@ NetStream.Publish.BadName.
 Options:
   --listen ADDR:PORT     address to listen on (default 127.0.0.1:1935; port 0 picks one)
   --record DIR           write each publish to DIR/<app>/<name>.flv
+  --tls-listen ADDR:PORT also serve RTMPS there (port 0 picks one), with:
+  --tls-cert PEM         the certificate chain (server certificate first)
+  --tls-key PEM          its private key
   --max-connections N    connections served at once (default 128)
   --max-message BYTES    largest message a client may send (default 4194304)
   --idle-timeout SECS    time allowed to connect and start publishing or playing (default 30)
@@ -34,6 +38,7 @@ Options:
 
 fn parse_args() -> Result<ServeOptions, String> {
     let mut opts = ServeOptions::default();
+    let (mut tls_listen, mut tls_cert, mut tls_key) = (None, None, None);
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
@@ -49,6 +54,13 @@ fn parse_args() -> Result<ServeOptions, String> {
                     v.parse().map_err(|_| format!("--listen: {v:?} is not ADDR:PORT (e.g. 127.0.0.1:1935)"))?;
             }
             "--record" => opts.record = Some(value("--record")?.into()),
+            "--tls-listen" => {
+                let v = value("--tls-listen")?;
+                tls_listen =
+                    Some(v.parse().map_err(|_| format!("--tls-listen: {v:?} is not ADDR:PORT (e.g. 0.0.0.0:443)"))?);
+            }
+            "--tls-cert" => tls_cert = Some(value("--tls-cert")?.into()),
+            "--tls-key" => tls_key = Some(value("--tls-key")?.into()),
             "--max-connections" => {
                 opts.max_connections = value("--max-connections")?
                     .parse()
@@ -74,6 +86,11 @@ fn parse_args() -> Result<ServeOptions, String> {
             s => return Err(format!("unexpected argument {s}")),
         }
     }
+    opts.tls = match (tls_listen, tls_cert, tls_key) {
+        (Some(listen), Some(cert), Some(key)) => Some(TlsListen { listen, cert, key }),
+        (None, None, None) => None,
+        _ => return Err("--tls-listen, --tls-cert and --tls-key go together".into()),
+    };
     Ok(opts)
 }
 
@@ -89,7 +106,7 @@ fn main() -> ExitCode {
     let mut server = match RtmpServer::bind(opts) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("rtmp-serve: cannot listen on {listen}: {e}");
+            eprintln!("rtmp-serve: cannot serve on {listen}: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -106,6 +123,14 @@ fn main() -> ExitCode {
             eprintln!("rtmp-serve: {e}");
             return ExitCode::FAILURE;
         }
+    }
+    match server.local_tls_addr() {
+        Some(Ok(a)) => println!("rtmp-serve: listening on rtmps://{a}"),
+        Some(Err(e)) => {
+            eprintln!("rtmp-serve: {e}");
+            return ExitCode::FAILURE;
+        }
+        None => {}
     }
     let _ = std::io::stdout().flush();
     match server.run(&stop) {

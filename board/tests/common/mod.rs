@@ -46,6 +46,28 @@ pub fn start_nginx(name: &str) -> Nginx {
     Nginx { dir, port, child }
 }
 
+/// nginx-rtmp as [`start_nginx`], plus nginx's stream module terminating
+/// TLS on a port of its own (returned) with `cert` and `key`, proxying to
+/// the RTMP port: RTMPS in front of nginx-rtmp.
+pub fn start_nginx_tls(name: &str, cert: &Path, key: &Path) -> (Nginx, u16) {
+    let dir = scratch(name);
+    let (port, tls_port) = (free_port(), free_port());
+    let template =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/nginx-rtmp.conf.in")).unwrap();
+    let conf = template.replace("@DIR@", dir.to_str().unwrap()).replace("@PORT@", &port.to_string());
+    let conf = format!(
+        "load_module /usr/lib/nginx/modules/ngx_stream_module.so;\n{conf}\nstream {{\n    server {{\n        \
+         listen 127.0.0.1:{tls_port} ssl;\n        ssl_certificate {};\n        ssl_certificate_key {};\n        \
+         proxy_pass 127.0.0.1:{port};\n    }}\n}}\n",
+        cert.display(),
+        key.display()
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+    std::fs::create_dir_all(dir.join("rec")).unwrap();
+    let child = spawn_nginx(&dir, port);
+    (Nginx { dir, port, child }, tls_port)
+}
+
 fn spawn_nginx(dir: &Path, port: u16) -> Child {
     let child = Command::new("nginx")
         .args(["-p", dir.to_str().unwrap(), "-c", dir.join("nginx.conf").to_str().unwrap()])

@@ -37,7 +37,7 @@ impl TestCa {
                 "-days",
                 "2",
                 "-subj",
-                "/CN=rtmp-embedded test CA",
+                &format!("/CN=rtmp-embedded test CA {name}"),
                 "-keyout",
                 "ca.key",
                 "-out",
