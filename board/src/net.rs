@@ -118,7 +118,9 @@ impl From<RtmpError> for io::Error {
             RtmpErrorKind::Closed(r) if matches!(**r, CloseReason::Timeout(_)) => io::ErrorKind::TimedOut,
             RtmpErrorKind::Dead(_) => io::ErrorKind::TimedOut,
             RtmpErrorKind::Tls(e) if matches!(**e, crate::tls::TlsError::Timeout { .. }) => io::ErrorKind::TimedOut,
-            RtmpErrorKind::Tls(e) if matches!(**e, crate::tls::TlsError::Certificate { .. }) => io::ErrorKind::PermissionDenied,
+            RtmpErrorKind::Tls(e) if matches!(**e, crate::tls::TlsError::Certificate { .. }) => {
+                io::ErrorKind::PermissionDenied
+            }
             RtmpErrorKind::Url(_) => io::ErrorKind::InvalidInput,
             _ => io::ErrorKind::Other,
         };

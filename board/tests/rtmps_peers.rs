@@ -134,21 +134,7 @@ fn rtmp_serve_over_tls_takes_ffmpeg9_publishing_and_playing() {
     let src = make_source(&dir, "source", "high", true, 4);
     let want = framemd5(&src);
     let rec = dir.join("rec");
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_rtmp-serve"))
-        .args(["--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0", "--record"])
-        .arg(&rec)
-        .arg("--tls-cert")
-        .arg(&ca.cert)
-        .arg("--tls-key")
-        .arg(&ca.key)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(serve.stdout.take().unwrap()).lines();
-    let _plain = lines.next().unwrap().unwrap();
-    let tls_line = lines.next().unwrap().unwrap();
-    let addr = tls_line.strip_prefix("rtmp-serve: listening on rtmps://").expect(&tls_line).to_string();
+    let (mut serve, addr) = serve_tls(&ca, &dir);
     let url = format!("rtmps://{addr}/live/ff");
     let played = dir.join("played.flv");
     // ffmpeg 9 (OpenSSL) verifies the certificate too: against the test CA.
@@ -156,6 +142,17 @@ fn rtmp_serve_over_tls_takes_ffmpeg9_publishing_and_playing() {
         .env("SSL_CERT_FILE", &ca.ca)
         .args(["-nostdin", "-loglevel", "error", "-y", "-rw_timeout", "15000000", "-i", &url, "-c", "copy"])
         .arg(&played)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // rtmp-pull plays it over TLS too, by name (the certificate says localhost).
+    let pulled = dir.join("pulled.flv");
+    let pull = Command::new(env!("CARGO_BIN_EXE_rtmp-pull"))
+        .env("SSL_CERT_FILE", &ca.ca)
+        .arg(url.replace("127.0.0.1", "localhost"))
+        .arg("-o")
+        .arg(&pulled)
+        .args(["--duration", "20"])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -176,6 +173,8 @@ fn rtmp_serve_over_tls_takes_ffmpeg9_publishing_and_playing() {
     assert!(out.status.success(), "ffmpeg 9 publishing over TLS: {}", String::from_utf8_lossy(&out.stderr));
     let out = player.wait_with_output().unwrap();
     assert!(played.exists(), "ffmpeg 9 played nothing over TLS: {}", String::from_utf8_lossy(&out.stderr));
+    let out = pull.wait_with_output().unwrap();
+    assert!(out.status.success(), "rtmp-pull over TLS: {}", String::from_utf8_lossy(&out.stderr));
     let recorded = rec.join("live").join("ff.flv");
     let deadline = Instant::now() + Duration::from_secs(10);
     while !recorded.exists() && Instant::now() < deadline {
@@ -183,10 +182,86 @@ fn rtmp_serve_over_tls_takes_ffmpeg9_publishing_and_playing() {
     }
     let _ = serve.kill();
     let _ = serve.wait();
-    for (path, name) in [(&recorded, "recorded"), (&played, "played")] {
+    for (path, name) in [(&recorded, "recorded"), (&played, "played"), (&pulled, "pulled")] {
         let (matched, to_end) = contiguous_run(&framemd5(path), &want).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(to_end, "{name}: to the end");
         assert!(matched * 10 >= want.len() * 9, "{name}: {matched} of {} packets", want.len());
         eprintln!("{name} over TLS: {matched} of {} packets identical", want.len());
     }
+}
+
+/// `rtmp-serve` with RTMP and RTMPS, recording under `dir/rec`; returns the
+/// child and the RTMPS address.
+fn serve_tls(ca: &TestCa, dir: &Path) -> (std::process::Child, String) {
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_rtmp-serve"))
+        .args(["--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0", "-q", "--record"])
+        .arg(dir.join("rec"))
+        .arg("--tls-cert")
+        .arg(&ca.cert)
+        .arg("--tls-key")
+        .arg(&ca.key)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(serve.stdout.take().unwrap()).lines();
+    let _plain = lines.next().unwrap().unwrap();
+    let tls_line = lines.next().unwrap().unwrap();
+    let addr = tls_line.strip_prefix("rtmp-serve: listening on rtmps://").expect(&tls_line).to_string();
+    (serve, addr)
+}
+
+#[test]
+#[ignore = "needs openssl and ffmpeg; run by scripts/test.sh"]
+fn the_camera_over_tls_reconnects_and_detects_a_dead_link() {
+    use board::audio::{AudioConfig, AudioIn};
+    use board::camera::{Camera, CameraConfig};
+    use board::pipeline::{LinkOptions, LinkState, Rtmp};
+    use board::sys::Sys;
+    let ca = TestCa::new("rtmps-link", &["localhost"]);
+    // nginx-rtmp behind TLS termination: its `link` application drops a
+    // publisher idle for 6 s (the stale connection a black hole leaves).
+    let (_nginx, tls_port) = start_nginx_tls("rtmps-link-nginx", &ca.cert, &ca.key);
+    let proxy = common::fault_proxy::FaultProxy::start(([127, 0, 0, 1], tls_port).into());
+    // The process's own roots: the camera's TLS trusts the test CA.
+    std::env::set_var("SSL_CERT_FILE", &ca.ca);
+    let url = format!("rtmps://localhost:{}/link/cam", proxy.addr.port());
+    let sys = Sys::get().unwrap();
+    let mut r = Rtmp::from_url(&url).unwrap();
+    r.set_link_options(LinkOptions {
+        link_timeout: Duration::from_secs(3),
+        connect_timeout: Duration::from_secs(3),
+        ..LinkOptions::default()
+    })
+    .unwrap();
+    r.bind_camera(Camera::open(&sys, CameraConfig::default()).unwrap()).unwrap();
+    r.bind_audio_recorder(AudioIn::open(&sys, AudioConfig::default()).unwrap()).unwrap();
+    r.start().unwrap();
+    let wait = |what: &str, limit: Duration, f: &dyn Fn(&board::pipeline::Stats) -> bool| {
+        let t0 = Instant::now();
+        loop {
+            let s = r.stats();
+            if f(&s) {
+                return t0.elapsed();
+            }
+            assert!(t0.elapsed() < limit, "{what} not within {limit:?}: {s:?} ({:?})", r.last_error());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    wait("live over TLS", Duration::from_secs(5), &|s| s.state == LinkState::Live && s.video_frames > 30);
+    // Connections reset: back over a new TLS session.
+    proxy.reset_all();
+    wait("reconnected", Duration::from_secs(8), &|s| s.reconnects >= 1 && s.state == LinkState::Live);
+    // A black hole: nothing moves, no FIN. The link watch notices within
+    // its timeout, then the camera comes back once the path heals.
+    std::thread::sleep(Duration::from_secs(2));
+    proxy.blackhole(true, true);
+    let detected = wait("dead link noticed", Duration::from_secs(8), &|s| s.state == LinkState::Reconnecting);
+    proxy.blackhole(false, false);
+    proxy.heal_new();
+    let back = wait("live again", Duration::from_secs(15), &|s| s.reconnects >= 2 && s.state == LinkState::Live);
+    std::thread::sleep(Duration::from_secs(2));
+    let stats = r.stop().unwrap();
+    eprintln!("over TLS: dead link noticed after {detected:?}, live again {back:?} after healing; {stats:?}");
+    assert!(stats.reconnects >= 2 && stats.video_frames > 200, "{stats:?}");
 }
