@@ -1,7 +1,11 @@
 //! Zero heap allocations per frame in steady state: the core has none, and
 //! the driver must not add any. A counting allocator (counting on the test
 //! thread only) wraps `RtmpPush::send` while a server thread on 127.0.0.1
-//! replays nginx-rtmp's recorded answers and reads what we send.
+//! replays nginx-rtmp's recorded answers and reads what we send. Over TLS
+//! the figure per frame is measured and bounded (rustls's buffered API
+//! allocates each record it encrypts).
+
+mod common;
 
 use board::push::{PushBuffers, PushOptions, RtmpPush};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -91,4 +95,61 @@ fn steady_state_sends_allocate_nothing() {
     let received = server.join().unwrap();
     assert_eq!(allocations, 0, "allocations while sending 600 messages");
     assert!(stats.messages_sent == 620 && received >= stats.bytes_sent, "{stats:?}, server got {received}");
+}
+
+#[test]
+fn steady_state_sends_over_tls_allocate_per_record_only() {
+    let ca = common::tls::TestCa::new("no-alloc-tls", &["localhost"]);
+    let config = board::tls::server_config(&ca.cert, &ca.key).unwrap();
+    let answers =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../rtmp-core/tests/data/ffmpeg-publish-s2c.bin")).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (s, _) = listener.accept().unwrap();
+        let conn = rustls::ServerConnection::new(config).unwrap();
+        let mut s = rustls::StreamOwned::new(conn, s);
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut got = 0;
+        while got < 1537 {
+            got += s.read(&mut buf[got..]).unwrap();
+        }
+        s.write_all(&answers).unwrap();
+        let mut total = got as u64;
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => return total,
+                Ok(n) => total += n as u64,
+            }
+        }
+    });
+    // This process trusts the test CA.
+    std::env::set_var("SSL_CERT_FILE", &ca.ca);
+    let url = format!("rtmps://localhost:{port}/live/cap");
+    let mut bufs = PushBuffers::new();
+    let mut push = RtmpPush::connect(&url, &mut bufs, PushOptions::default()).unwrap();
+    let header = [0x27u8, 1, 0, 0, 0];
+    let frame = vec![0x41u8; 50_000];
+    let audio = [0xAFu8, 1, 0x21, 0x10, 0x04];
+    for i in 0..10u32 {
+        push.send(9, i * 33, &[&header, &frame]).unwrap();
+        push.send(8, i * 23, &[&audio]).unwrap();
+    }
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    COUNT_HERE.with(|c| c.set(true));
+    let frames = 300u32;
+    for i in 10..10 + frames {
+        push.send(9, i * 33, &[&header, &frame]).unwrap();
+        push.send(8, i * 23, &[&audio]).unwrap();
+        push.idle_until(std::time::Instant::now()).unwrap();
+    }
+    COUNT_HERE.with(|c| c.set(false));
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let stats = push.close().unwrap();
+    let received = server.join().unwrap();
+    // A 50 kB frame is 4 TLS records of at most 16 kB, its audio one more.
+    let per_frame = allocations as f64 / f64::from(frames);
+    eprintln!("over TLS: {allocations} allocations for {frames} video + {frames} audio messages: {per_frame:.1} per frame");
+    assert!(per_frame <= 12.0, "{per_frame} allocations per frame over TLS");
+    assert!(stats.messages_sent == 620 && received >= 620 * 5, "{stats:?}, server got {received}");
 }
