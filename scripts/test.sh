@@ -115,6 +115,9 @@ ok
 step "push benchmark against ffmpeg (CPU time, peak RSS)"
 benches/push_vs_ffmpeg.sh
 ok
+step "RTMPS push benchmark against ffmpeg 9 (CPU time, peak RSS)"
+benches/push_rtmps_vs_ffmpeg.sh
+ok
 step "relay benchmark against nginx-rtmp (server CPU per delivered MB, 1/10/50 players)"
 benches/relay_vs_nginx.sh
 ok

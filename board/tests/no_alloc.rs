@@ -149,7 +149,9 @@ fn steady_state_sends_over_tls_allocate_per_record_only() {
     let received = server.join().unwrap();
     // A 50 kB frame is 4 TLS records of at most 16 kB, its audio one more.
     let per_frame = allocations as f64 / f64::from(frames);
-    eprintln!("over TLS: {allocations} allocations for {frames} video + {frames} audio messages: {per_frame:.1} per frame");
+    eprintln!(
+        "over TLS: {allocations} allocations for {frames} video + {frames} audio messages: {per_frame:.1} per frame"
+    );
     assert!(per_frame <= 12.0, "{per_frame} allocations per frame over TLS");
     assert!(stats.messages_sent == 620 && received >= 620 * 5, "{stats:?}, server got {received}");
 }
