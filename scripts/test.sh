@@ -74,7 +74,7 @@ fi
 if grep -rn 'extern crate std' rtmp-core/src | grep -v 'roundtrip_tests.rs' | while IFS=: read -r file line _; do
     # grep -c reads all of head's output: with -q it could exit first and
     # kill head with SIGPIPE, which pipefail reports as a failure.
-    head -n "$line" "$file" | grep -c '#\[cfg(test)\]' > /dev/null || echo "$file:$line"
+    head -n "$line" "$file" | grep -cE '#!?\[cfg\(test\)\]' > /dev/null || echo "$file:$line"
 done | grep .; then
     echo "extern crate std outside a test module"; exit 1
 fi

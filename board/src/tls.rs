@@ -25,9 +25,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Bytes of TLS records (and plaintext before the handshake ends) held for
-/// the socket before writes report `WouldBlock`: a few records, about what
-/// `TCP_NOTSENT_LOWAT` lets wait in the kernel.
-pub const TLS_BUFFER: usize = 64 * 1024;
+/// the socket before writes report `WouldBlock`: one full record, as much
+/// as the camera's `TCP_NOTSENT_LOWAT` lets wait unsent in the kernel. The
+/// link's queue estimate (kernel bytes unacknowledged) does not see these
+/// bytes, so they are kept few: at 1 Mbit/s 16 KiB is 0.13 s.
+pub const TLS_BUFFER: usize = 16 * 1024;
 
 /// Why TLS could not be set up. The `Display` form is one line naming the
 /// host and the problem.
@@ -111,21 +113,31 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 
 /// The roots a client trusts: the system's (`SSL_CERT_FILE`, `SSL_CERT_DIR`
 /// or the platform's bundle), or Mozilla's when the system has none.
-/// Returns the store and whether it is the system's.
-pub fn client_roots() -> (rustls::RootCertStore, bool) {
+/// Returns the store and whether it is the system's. `SSL_CERT_FILE` or
+/// `SSL_CERT_DIR` set but yielding no certificate is an error, not a quiet
+/// fallback: whoever set them meant those roots.
+pub fn client_roots() -> Result<(rustls::RootCertStore, bool), TlsError> {
     let mut roots = rustls::RootCertStore::empty();
     let native = rustls_native_certs::load_native_certs();
     let (added, _ignored) = roots.add_parsable_certificates(native.certs);
     if added > 0 {
-        return (roots, true);
+        return Ok((roots, true));
+    }
+    let named: Vec<String> = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
+        .iter()
+        .filter_map(|v| std::env::var_os(v).map(|p| format!("{v}={}", Path::new(&p).display())))
+        .collect();
+    if !named.is_empty() {
+        let why = native.errors.first().map_or(String::from("no certificate found"), |e| e.to_string());
+        return Err(TlsError::Config(format!("no CA certificate loaded from {}: {why}", named.join(" "))));
     }
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    (roots, false)
+    Ok((roots, false))
 }
 
 /// A client configuration with [`client_roots`].
 pub fn client_config() -> Result<Arc<rustls::ClientConfig>, TlsError> {
-    let (roots, _) = client_roots();
+    let (roots, _) = client_roots()?;
     let config = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| TlsError::Config(e.to_string()))?

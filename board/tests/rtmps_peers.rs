@@ -20,8 +20,17 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// `rtmp-push` trusting only `ca` (a machine-wide SSL_CERT_DIR would add
+/// the system's roots).
 fn push(src: &Path, url: &str, ca: &Path, extra: &[&str]) -> Output {
-    common::run(Command::new(env!("CARGO_BIN_EXE_rtmp-push")).env("SSL_CERT_FILE", ca).arg(src).arg(url).args(extra))
+    common::run(
+        Command::new(env!("CARGO_BIN_EXE_rtmp-push"))
+            .env("SSL_CERT_FILE", ca)
+            .env_remove("SSL_CERT_DIR")
+            .arg(src)
+            .arg(url)
+            .args(extra),
+    )
 }
 
 #[test]
@@ -78,6 +87,13 @@ fn wrong_host_and_untrusted_ca_fail_in_one_line() {
     assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
     assert!(err.contains("localhost") && err.contains("unknown authority"), "{err}");
     eprintln!("refusals: {}", err.trim());
+    // Roots named in SSL_CERT_FILE that do not load: said so, no quiet fallback.
+    let missing = dir.join("no-such-ca.pem");
+    let out = push(&src, &url, &missing, &["--fast", "--timeout", "5", "--max-retries", "0"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("no CA certificate loaded from SSL_CERT_FILE="), "{err}");
+    eprintln!("bad SSL_CERT_FILE: {}", err.trim());
 }
 
 /// A server that accepts TCP, then does `behave` with the connection.

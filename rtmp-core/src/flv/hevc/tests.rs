@@ -1,3 +1,6 @@
+//! Tests of the H.265 packaging (a test module, so std is allowed here).
+#![cfg(test)]
+
 use super::*;
 
 // x265's parameter sets for 176x144 Main (ffmpeg 9.0 with libx265 4.3,
