@@ -57,6 +57,11 @@ pub struct ServeOptions {
     pub gop_cache: usize,
     /// How long a connection may take to connect, or stay without publishing or playing.
     pub idle_timeout: Duration,
+    /// A publisher that sends nothing for this long is dropped, so that its
+    /// name is free again: a camera whose old connection went into a black
+    /// hole reconnects and is not refused `BadName` for ever (nginx-rtmp's
+    /// `drop_idle_publisher`, SRS's publish timeout). Default 10 s.
+    pub publisher_timeout: Duration,
     /// Print one line per connection event on stderr.
     pub log: bool,
     /// Also serve RTMPS here, with this certificate chain and key (PEM).
@@ -84,6 +89,7 @@ impl Default for ServeOptions {
             player_queue: 8 << 20,
             gop_cache: 16 << 20,
             idle_timeout: Duration::from_secs(30),
+            publisher_timeout: Duration::from_secs(10),
             log: true,
             tls: None,
         }
@@ -415,6 +421,10 @@ impl RtmpServer {
             c.session.handle_timeout(now);
             if c.streams.is_empty() && c.last_active.elapsed() > idle && c.dead.is_none() {
                 c.dead = Some(format!("idle for {} s without publishing or playing", idle.as_secs()));
+            }
+            let publishing = c.streams.iter().any(|s| s.2 == Role::Publisher);
+            if publishing && c.last_active.elapsed() > self.opts.publisher_timeout && c.dead.is_none() {
+                c.dead = Some(format!("publisher sent nothing for {:.1} s", self.opts.publisher_timeout.as_secs_f64()));
             }
             if c.session.is_closed() {
                 // The closing event says why.

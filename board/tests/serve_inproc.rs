@@ -145,3 +145,31 @@ fn second_publisher_and_unsafe_names_are_refused() {
     assert_eq!(stats.publishes, 2);
     let _ = std::fs::remove_dir_all(std::env::temp_dir().join("serve-inproc-rec"));
 }
+
+#[test]
+fn a_silent_publisher_is_dropped_and_its_name_freed() {
+    let server = serve(ServeOptions { publisher_timeout: std::time::Duration::from_millis(800), ..Default::default() });
+    let url = server.url("live/stale");
+    let mut b1 = PushBuffers::new();
+    // A publisher whose link went into a black hole: connected, silent.
+    let stale = RtmpPush::connect(&url, &mut b1, PushOptions::default()).unwrap();
+    let t = std::time::Instant::now();
+    let waited = loop {
+        let mut b2 = PushBuffers::new();
+        match RtmpPush::connect(&url, &mut b2, PushOptions::default()) {
+            Ok(fresh) => {
+                let waited = t.elapsed();
+                fresh.close().unwrap();
+                break waited;
+            }
+            Err(e) => {
+                assert_eq!(e.refusal().map(|r| r.0), Some("NetStream.Publish.BadName"), "{e}");
+                assert!(t.elapsed() < std::time::Duration::from_secs(5), "still refused after {:?}", t.elapsed());
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+    };
+    assert!(waited >= std::time::Duration::from_millis(700), "refused while the first was live ({waited:?})");
+    drop(stale);
+    assert_eq!(server.finish().publishes, 2);
+}

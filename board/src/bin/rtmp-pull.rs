@@ -19,7 +19,8 @@ const USAGE: &str = "usage: rtmp-pull [OPTIONS] <URL> -o <FILE.flv>
 
 Plays a live stream and writes what arrives as FLV (- for standard output).
 
-  URL                 rtmp://host[:port]/app[/instance]/stream[?query]
+  URL                 rtmp://host[:port]/app[/instance]/stream[?query], or rtmps://
+                      (TLS, port 443 by default; roots: SSL_CERT_FILE, SSL_CERT_DIR)
 
 Options:
   -o, --output FILE   where to write (required)

@@ -33,6 +33,7 @@ Options:
   --max-connections N    connections served at once (default 128)
   --max-message BYTES    largest message a client may send (default 4194304)
   --idle-timeout SECS    time allowed to connect and start publishing or playing (default 30)
+  --publisher-timeout SECS  a publisher silent this long is dropped, freeing its name (default 10)
   -q, --quiet            no per-connection log lines
   -h, --help             this text";
 
@@ -74,6 +75,14 @@ fn parse_args() -> Result<ServeOptions, String> {
                     .ok()
                     .filter(|n| (4096..=16 << 20).contains(n))
                     .ok_or("--max-message must be 4096..16777216")?;
+            }
+            "--publisher-timeout" => {
+                let secs: f64 = value("--publisher-timeout")?
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| *s > 0.0 && *s < 86400.0)
+                    .ok_or("--publisher-timeout must be seconds")?;
+                opts.publisher_timeout = Duration::from_secs_f64(secs);
             }
             "--idle-timeout" => {
                 let secs: f64 = value("--idle-timeout")?

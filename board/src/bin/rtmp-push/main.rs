@@ -1,5 +1,5 @@
 //! `rtmp-push`: publish an FLV file (or FLV on stdin), or the board's
-//! camera, to an RTMP server.
+//! camera, to an RTMP or RTMPS server.
 //!
 //! ```text
 //! rtmp-push [OPTIONS] <SOURCE> <URL>
@@ -23,9 +23,13 @@ const USAGE: &str = "usage: rtmp-push [OPTIONS] <SOURCE> <URL>
        rtmp-push camera [URL] [OPTIONS]   (see rtmp-push camera --help)
 
 Publishes an FLV file to an RTMP server (nginx-rtmp, SRS, YouTube, Bilibili, ...).
+Enhanced RTMP files (HEVC, AV1, VP9, Opus) are sent unchanged.
 
   SOURCE              an .flv file, or - for FLV on standard input
   URL                 rtmp://host[:port]/app[/instance]/stream[?query]
+                      rtmps://... for RTMP over TLS (port 443 by default); the
+                      certificate is checked against the system's roots
+                      (SSL_CERT_FILE, SSL_CERT_DIR) or Mozilla's
 
 Options:
   --fast              send as fast as the connection takes (default: real time);
