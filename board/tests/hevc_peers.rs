@@ -111,15 +111,7 @@ fn ffmpeg9_publishes_hevc_to_rtmp_serve_and_rtmp_pull_takes_it() {
     let serve = start_serve("hevc-ffmpeg9-serve", &[]);
     let url = serve.url("live/ff");
     let pulled = dir.join("pulled.flv");
-    let pull = Command::new(env!("CARGO_BIN_EXE_rtmp-pull"))
-        .arg(&url)
-        .arg("-o")
-        .arg(&pulled)
-        .args(["--duration", "20"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    let pull = common::start_pull(&url, &pulled, None);
     common::ffmpeg9_run(&["-re", "-i", source.to_str().unwrap(), "-c", "copy", "-f", "flv", &url]);
     let out = pull.wait_with_output().unwrap();
     assert!(out.status.success(), "rtmp-pull: {}", String::from_utf8_lossy(&out.stderr));
@@ -154,15 +146,7 @@ fn av1_opus_and_vp9_files_are_relayed_and_recorded_untouched() {
         let want = framemd5_9(&source);
         let url = serve.url(&format!("live/{name}"));
         let pulled = dir.join(format!("{name}-pulled.flv"));
-        let pull = Command::new(env!("CARGO_BIN_EXE_rtmp-pull"))
-            .arg(&url)
-            .arg("-o")
-            .arg(&pulled)
-            .args(["--duration", "20"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(300));
+        let pull = common::start_pull(&url, &pulled, None);
         let out = common::run(Command::new(env!("CARGO_BIN_EXE_rtmp-push")).arg(&source).arg(&url).arg("-q"));
         assert!(out.status.success(), "rtmp-push {name}: {}", String::from_utf8_lossy(&out.stderr));
         let out = pull.wait_with_output().unwrap();

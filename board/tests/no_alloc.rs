@@ -48,29 +48,32 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-#[test]
-fn steady_state_sends_allocate_nothing() {
+/// Answers a publisher with nginx's recorded replies to ffmpeg (the same
+/// transaction ids as ours) on `s`, then reads until it closes; returns the
+/// bytes received.
+fn answer_and_drain(mut s: impl Read + Write) -> u64 {
     let answers =
         std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../rtmp-core/tests/data/ffmpeg-publish-s2c.bin")).unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut got = 0;
+    while got < 1537 {
+        got += s.read(&mut buf[got..]).unwrap();
+    }
+    s.write_all(&answers).unwrap();
+    let mut total = got as u64;
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return total,
+            Ok(n) => total += n as u64,
+        }
+    }
+}
+
+#[test]
+fn steady_state_sends_allocate_nothing() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let server = std::thread::spawn(move || {
-        let (mut s, _) = listener.accept().unwrap();
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut got = 0;
-        while got < 1537 {
-            got += s.read(&mut buf[got..]).unwrap();
-        }
-        // nginx's answers to ffmpeg use the same transaction ids we do.
-        s.write_all(&answers).unwrap();
-        let mut total = got as u64;
-        loop {
-            match s.read(&mut buf) {
-                Ok(0) | Err(_) => return total,
-                Ok(n) => total += n as u64,
-            }
-        }
-    });
+    let server = std::thread::spawn(move || answer_and_drain(listener.accept().unwrap().0));
 
     let url = format!("rtmp://127.0.0.1:{port}/live/cap");
     let mut bufs = PushBuffers::new();
@@ -101,27 +104,11 @@ fn steady_state_sends_allocate_nothing() {
 fn steady_state_sends_over_tls_allocate_per_record_only() {
     let ca = common::tls::TestCa::new("no-alloc-tls", &["localhost"]);
     let config = board::tls::server_config(&ca.cert, &ca.key).unwrap();
-    let answers =
-        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../rtmp-core/tests/data/ffmpeg-publish-s2c.bin")).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = std::thread::spawn(move || {
-        let (s, _) = listener.accept().unwrap();
         let conn = rustls::ServerConnection::new(config).unwrap();
-        let mut s = rustls::StreamOwned::new(conn, s);
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut got = 0;
-        while got < 1537 {
-            got += s.read(&mut buf[got..]).unwrap();
-        }
-        s.write_all(&answers).unwrap();
-        let mut total = got as u64;
-        loop {
-            match s.read(&mut buf) {
-                Ok(0) | Err(_) => return total,
-                Ok(n) => total += n as u64,
-            }
-        }
+        answer_and_drain(rustls::StreamOwned::new(conn, listener.accept().unwrap().0))
     });
     // This process trusts the test CA.
     std::env::set_var("SSL_CERT_FILE", &ca.ca);

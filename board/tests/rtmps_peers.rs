@@ -163,16 +163,7 @@ fn rtmp_serve_over_tls_takes_ffmpeg9_publishing_and_playing() {
         .unwrap();
     // rtmp-pull plays it over TLS too, by name (the certificate says localhost).
     let pulled = dir.join("pulled.flv");
-    let pull = Command::new(env!("CARGO_BIN_EXE_rtmp-pull"))
-        .env("SSL_CERT_FILE", &ca.ca)
-        .arg(url.replace("127.0.0.1", "localhost"))
-        .arg("-o")
-        .arg(&pulled)
-        .args(["--duration", "20"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    let pull = common::start_pull(&url.replace("127.0.0.1", "localhost"), &pulled, Some(&ca.ca));
     let out = common::run(Command::new(common::ffmpeg9()).env("SSL_CERT_FILE", &ca.ca).args([
         "-nostdin",
         "-loglevel",

@@ -219,6 +219,18 @@ pub fn probe9(path: &Path) -> (Vec<String>, Vec<String>) {
     (streams, frames)
 }
 
+/// Starts `rtmp-pull URL -o OUT --duration 20` (trusting `ca` for
+/// `rtmps://`) and gives it a moment to connect before the publisher comes.
+pub fn start_pull(url: &str, out: &Path, ca: Option<&Path>) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rtmp-pull"));
+    if let Some(ca) = ca {
+        cmd.env("SSL_CERT_FILE", ca);
+    }
+    let child = cmd.arg(url).arg("-o").arg(out).args(["--duration", "20"]).stderr(Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    child
+}
+
 /// A test source: `profile` high (with B-frames) or baseline; audio or not.
 pub fn make_source(dir: &Path, name: &str, profile: &str, audio: bool, secs: u32) -> PathBuf {
     let path = dir.join(format!("{name}.flv"));

@@ -426,14 +426,61 @@ impl<'a, const N: usize> VideoFrame<'a, N> {
     }
 }
 
+/// The sequence header a packager keeps (the latest one built, up to `CAP`
+/// bytes) and whether this connection has had it: sent before the first
+/// keyframe, again after [`resend`](Self::resend), and at once when it
+/// changes. Shared by the H.264 and H.265 packagers.
+pub(super) struct SequenceHeader<const CAP: usize> {
+    bytes: [u8; CAP],
+    len: usize,
+    sent: bool,
+}
+
+impl<const CAP: usize> SequenceHeader<CAP> {
+    pub(super) const fn new() -> Self {
+        SequenceHeader { bytes: [0; CAP], len: 0, sent: false }
+    }
+
+    /// Builds a header with `write` (into a scratch buffer of `CAP` bytes)
+    /// and keeps it if it differs from the one kept; returns whether it did.
+    pub(super) fn update<E>(&mut self, write: impl FnOnce(&mut [u8]) -> Result<usize, E>) -> Result<bool, E> {
+        let mut fresh = [0u8; CAP];
+        let n = write(&mut fresh)?;
+        if fresh[..n] == self.bytes[..self.len] {
+            return Ok(false);
+        }
+        self.bytes[..n].copy_from_slice(&fresh[..n]);
+        self.len = n;
+        Ok(true)
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub(super) fn sent(&self) -> bool {
+        self.sent
+    }
+
+    pub(super) fn resend(&mut self) {
+        self.sent = false;
+    }
+
+    /// The header to send before a frame: when it `changed`, or when this
+    /// connection has not had it and the frame is a keyframe.
+    pub(super) fn before(&mut self, changed: bool, keyframe: bool) -> Option<&[u8]> {
+        let send = changed || (!self.sent && keyframe);
+        self.sent |= send;
+        send.then_some(&self.bytes[..self.len])
+    }
+}
+
 /// Turns Annex-B access units into FLV video tag bodies, keeping the latest
 /// SPS and PPS and saying when the sequence header must be (re)sent: before
 /// the first keyframe and whenever SPS or PPS change.
 pub struct AvcPackager {
-    config: [u8; 512],
-    config_len: usize,
+    header: SequenceHeader<512>,
     info: Option<SpsInfo>,
-    sent: bool,
 }
 
 impl Default for AvcPackager {
@@ -444,20 +491,20 @@ impl Default for AvcPackager {
 
 impl fmt::Debug for AvcPackager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AvcPackager").field("info", &self.info).field("sent", &self.sent).finish()
+        f.debug_struct("AvcPackager").field("info", &self.info).field("sent", &self.header.sent()).finish()
     }
 }
 
 impl AvcPackager {
     /// A packager that has seen no parameter sets yet.
     pub const fn new() -> Self {
-        AvcPackager { config: [0; 512], config_len: 0, info: None, sent: false }
+        AvcPackager { header: SequenceHeader::new(), info: None }
     }
 
     /// Sends the sequence header again before the next keyframe (a new
     /// connection: the server has not seen it).
     pub fn resend_config(&mut self) {
-        self.sent = false;
+        self.header.resend();
     }
 
     /// What the latest SPS said (width, height, profile, level).
@@ -524,24 +571,16 @@ impl AvcPackager {
         }
         let mut changed = false;
         if let (Some(sps), Some(pps)) = (sps, pps) {
-            let mut fresh = [0u8; 512];
-            let n = write_sequence_header(&mut fresh, sps, pps)?;
-            if fresh[..n] != self.config[..self.config_len] {
-                self.config[..n].copy_from_slice(&fresh[..n]);
-                self.config_len = n;
+            changed = self.header.update(|out| write_sequence_header(out, sps, pps))?;
+            if changed {
                 self.info = parse_sps(sps).ok();
-                changed = true;
             }
         }
-        if self.config_len == 0 {
+        if self.header.is_empty() {
             return Err(AvcError::MissingParameterSets);
         }
         frame.header[..5].copy_from_slice(&avcc_tag_header(frame.keyframe, composition_ms));
-        let send_config = changed || (!self.sent && frame.keyframe);
-        if send_config {
-            self.sent = true;
-        }
-        Ok((send_config.then_some(&self.config[..self.config_len]), frame))
+        Ok((self.header.before(changed, frame.keyframe), frame))
     }
 }
 

@@ -7,7 +7,7 @@
 //! sent as the Enhanced RTMP `SequenceStart` with FourCC `hvc1`. Frames are
 //! `CodedFrames` (with a composition offset) or `CodedFramesX` (offset zero).
 
-use super::avc::{AnnexB, Bits, VideoFrame};
+use super::avc::{AnnexB, Bits, SequenceHeader, VideoFrame};
 use core::fmt;
 
 /// NAL unit types used here (ITU-T H.265 table 7-1).
@@ -346,10 +346,8 @@ const CONFIG_CAPACITY: usize = 1024;
 /// latest VPS, SPS and PPS and saying when the sequence header must be
 /// (re)sent: before the first IRAP and whenever a parameter set changes.
 pub struct HevcPackager {
-    config: [u8; CONFIG_CAPACITY],
-    config_len: usize,
+    header: SequenceHeader<CONFIG_CAPACITY>,
     info: Option<HevcSpsInfo>,
-    sent: bool,
 }
 
 impl Default for HevcPackager {
@@ -360,20 +358,20 @@ impl Default for HevcPackager {
 
 impl fmt::Debug for HevcPackager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HevcPackager").field("info", &self.info).field("sent", &self.sent).finish()
+        f.debug_struct("HevcPackager").field("info", &self.info).field("sent", &self.header.sent()).finish()
     }
 }
 
 impl HevcPackager {
     /// A packager that has seen no parameter sets yet.
     pub const fn new() -> Self {
-        HevcPackager { config: [0; CONFIG_CAPACITY], config_len: 0, info: None, sent: false }
+        HevcPackager { header: SequenceHeader::new(), info: None }
     }
 
     /// Sends the sequence header again before the next IRAP (a new
     /// connection: the server has not seen it).
     pub fn resend_config(&mut self) {
-        self.sent = false;
+        self.header.resend();
     }
 
     /// What the latest SPS said (width, height, profile, level).
@@ -436,26 +434,18 @@ impl HevcPackager {
         }
         let mut changed = false;
         if let (Some(vps), Some(sps), Some(pps)) = (vps, sps, pps) {
-            let mut fresh = [0u8; CONFIG_CAPACITY];
-            let n = write_sequence_header(&mut fresh, vps, sps, pps)?;
-            if fresh[..n] != self.config[..self.config_len] {
-                self.config[..n].copy_from_slice(&fresh[..n]);
-                self.config_len = n;
+            changed = self.header.update(|out| write_sequence_header(out, vps, sps, pps))?;
+            if changed {
                 self.info = parse_sps(sps).ok();
-                changed = true;
             }
         }
-        if self.config_len == 0 {
+        if self.header.is_empty() {
             return Err(HevcError::MissingParameterSets);
         }
         let (header, len) = tag_header(frame.keyframe, composition_ms);
         frame.header = header;
         frame.header_len = len as u8;
-        let send_config = changed || (!self.sent && frame.keyframe);
-        if send_config {
-            self.sent = true;
-        }
-        Ok((send_config.then_some(&self.config[..self.config_len]), frame))
+        Ok((self.header.before(changed, frame.keyframe), frame))
     }
 }
 
