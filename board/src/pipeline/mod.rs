@@ -148,7 +148,15 @@ impl Rtmp {
         Rtmp::with_url(format!("rtmp://{host}:{port}/{app}/{stream}"), bitrate)
     }
 
-    /// A stream to `url` (stream key and query included) at 1 Mbit/s.
+    /// A stream to `url` (stream key and query included) at 1 Mbit/s:
+    /// `rtmp://` or `rtmps://` (TLS; Facebook Live, YouTube's RTMPS ingest).
+    ///
+    /// ```no_run
+    /// use board::pipeline::{Codec, Rtmp};
+    /// let mut rtmp = Rtmp::from_url("rtmps://a.rtmps.youtube.com/live2/KEY")?;
+    /// rtmp.set_codec(Codec::H265)?; // Enhanced RTMP, about half the bit rate of H.264
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_url(url: &str) -> Result<Rtmp, PipelineError> {
         Rtmp::with_url(url.to_string(), 1_000_000)
     }
