@@ -100,6 +100,9 @@ ok
 step "H.265 / Enhanced RTMP: camera --codec h265 to Node-Media-Server 4 and rtmp-serve; HEVC, AV1, VP9, Opus files; ffmpeg 9 publishing and playing"
 cargo test -p board --locked --test hevc_peers -- --ignored --test-threads 2
 ok
+step "MPEG-TS muxer: H.264+AAC and H.265+AAC FLVs muxed to .ts, decoded by ffmpeg / ffmpeg 9 identical to the source"
+cargo test -p board --locked --test ts_peers -- --ignored
+ok
 step "RTMPS: NMS 4 and nginx behind TLS termination, certificate refusals, hostile TLS servers, rtmp-serve --tls-listen with ffmpeg 9"
 cargo test -p board --locked --test rtmps_peers -- --ignored --test-threads 2
 ok

@@ -54,4 +54,5 @@ pub mod live;
 pub mod message;
 pub mod session;
 pub mod time;
+pub mod ts;
 pub mod url;
