@@ -78,8 +78,11 @@ fn write_all<'a>(frame: &mut TsFrame<'a>, parts_seen: &mut Vec<*const u8>) -> Ve
     out
 }
 
-/// The PES packet a run of TS packets carries: (header fields, payload).
-fn pes(ts: &[u8], pid: u16) -> (Vec<u8>, Vec<u8>, Vec<(bool, Option<u64>)>) {
+/// Per TS packet: random access indicator, PCR.
+type PacketMeta = Vec<(bool, Option<u64>)>;
+
+/// The PES packet a run of TS packets carries: (PES header, payload, per-packet meta).
+fn pes(ts: &[u8], pid: u16) -> (Vec<u8>, Vec<u8>, PacketMeta) {
     let mut bytes = Vec::new();
     let mut meta = Vec::new();
     let mut cc = None;
