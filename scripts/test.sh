@@ -43,9 +43,10 @@ if [ ! -f target/peers/node_modules/node-media-server/bin/app.js ]; then
 fi
 # A current ffmpeg (9.x: Enhanced RTMP, libx265, RTMPS) from the imageio-ffmpeg
 # wheel: the HEVC reference. Installed into target/peers/py, not the system.
-if [ ! -d target/peers/py/imageio_ffmpeg ]; then
+# m3u8 reads the HLS playlists.
+if [ ! -d target/peers/py/imageio_ffmpeg ] || [ ! -d target/peers/py/m3u8 ]; then
     python3 -m pip install --quiet --disable-pip-version-check --break-system-packages \
-        --target target/peers/py imageio-ffmpeg
+        --target target/peers/py imageio-ffmpeg m3u8
 fi
 rustup target add thumbv7em-none-eabihf riscv32imac-unknown-none-elf riscv64gc-unknown-linux-gnu
 if ! cargo fuzz --version > /dev/null 2>&1; then
@@ -98,10 +99,13 @@ step "rtmp-push camera (host SDK camera, OpenH264, AAC) against nginx-rtmp and i
 cargo test -p board --locked --test camera_peers -- --ignored --test-threads 1
 ok
 step "H.265 / Enhanced RTMP: camera --codec h265 to Node-Media-Server 4 and rtmp-serve; HEVC, AV1, VP9, Opus files; ffmpeg 9 publishing and playing"
-cargo test -p board --locked --test hevc_peers -- --ignored --test-threads 2
+cargo test -p board --locked --test hevc_peers -- --ignored --test-threads 1
 ok
 step "MPEG-TS muxer: H.264+AAC and H.265+AAC FLVs muxed to .ts, decoded by ffmpeg / ffmpeg 9 identical to the source"
 cargo test -p board --locked --test ts_peers -- --ignored
+ok
+step "HLS: rtmp-serve --hls fed by ffmpeg and rtmp-push; m3u8 parses the playlist; ffmpeg decodes it identical to the source"
+cargo test -p board --locked --test hls_peers -- --ignored
 ok
 step "RTMPS: NMS 4 and nginx behind TLS termination, certificate refusals, hostile TLS servers, rtmp-serve --tls-listen with ffmpeg 9"
 cargo test -p board --locked --test rtmps_peers -- --ignored --test-threads 2

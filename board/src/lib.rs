@@ -23,6 +23,7 @@
 pub mod audio;
 pub mod camera;
 pub mod file_push;
+pub mod hls;
 pub mod net;
 pub mod pipeline;
 pub mod pull;

@@ -14,6 +14,7 @@
 //! the keyframe cache (`gop_cache`), and time (setup and idle timeouts).
 //! Logs never contain query strings, where stream keys and signatures live.
 
+use crate::hls::{HlsOptions, HlsStream};
 use crate::net::{random_bytes, write_gathered};
 use crate::tls::Transport;
 use rtmp_core::chunk::DetachedMessage;
@@ -66,6 +67,8 @@ pub struct ServeOptions {
     pub log: bool,
     /// Also serve RTMPS here, with this certificate chain and key (PEM).
     pub tls: Option<TlsListen>,
+    /// Also write every live stream as HLS (`dir/<app>/<name>/playlist.m3u8`).
+    pub hls: Option<HlsOptions>,
 }
 
 /// Where and with what certificate to serve RTMPS.
@@ -92,6 +95,7 @@ impl Default for ServeOptions {
             publisher_timeout: Duration::from_secs(10),
             log: true,
             tls: None,
+            hls: None,
         }
     }
 }
@@ -162,6 +166,8 @@ struct Stream {
     gop: Vec<Rc<Frame>>,
     gop_bytes: usize,
     recorder: Option<Recorder>,
+    /// HLS out of this stream (with `ServeOptions::hls`).
+    hls: Option<HlsStream>,
 }
 
 /// What a session event asks the server to do (owned, so the session can be used again).
@@ -569,9 +575,17 @@ impl RtmpServer {
         }
         c.streams.push((sid, key.clone(), Role::Publisher));
         self.stats.publishes += 1;
+        let hls = match &self.opts.hls {
+            // HLS is a by-product: a stream that cannot have it is still served.
+            Some(opts) => HlsStream::create(opts, &app, &name)
+                .inspect_err(|e| self.log(format_args!("{peer}: HLS for {key} off: {e}")))
+                .ok(),
+            None => None,
+        };
         let s = self.streams.entry(key.clone()).or_default();
         s.publisher = Some((i, sid));
         s.recorder = recorder;
+        s.hls = hls;
         self.log(format_args!("{peer}: publishing {key}"));
     }
 
@@ -630,6 +644,13 @@ impl RtmpServer {
                 return;
             }
         }
+        if let Some(h) = s.hls.as_mut().filter(|_| matches!(frame.type_id, type_id::AUDIO | type_id::VIDEO)) {
+            if let Err(e) = h.frame(frame.type_id, frame.timestamp.0, &frame.body) {
+                s.hls = None;
+                self.log(format_args!("HLS for {key} off: {e}"));
+            }
+        }
+        let Some(s) = self.streams.get_mut(&key) else { return };
         if frame.config {
             match s.configs.iter_mut().find(|f| f.type_id == frame.type_id) {
                 Some(slot) => *slot = frame.clone(),
@@ -727,7 +748,18 @@ impl RtmpServer {
                 s.gop.clear();
                 s.configs.clear();
                 let recorder = s.recorder.take();
+                let hls = s.hls.take();
                 let players = std::mem::take(&mut s.players);
+                if let Some(mut h) = hls {
+                    match h.finish() {
+                        Ok(()) => self.log(format_args!(
+                            "{peer}: HLS {} complete ({} segments)",
+                            h.playlist_path().display(),
+                            h.stats().segments
+                        )),
+                        Err(e) => self.log(format_args!("{peer}: HLS for {key} failed: {e}")),
+                    }
+                }
                 if let Some(mut r) = recorder {
                     match r.finish() {
                         Ok(()) => self.log(format_args!("{peer}: recorded {} ({} tags)", r.path.display(), r.tags)),

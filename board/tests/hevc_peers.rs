@@ -36,7 +36,9 @@ fn check_camera_recording(path: &std::path::Path) {
     let video = streams.iter().find(|s| s.contains("Video:")).unwrap_or_else(|| panic!("no video: {streams:?}"));
     assert!(video.contains("hevc") && video.contains("640x480"), "{video}");
     assert!(streams.iter().any(|s| s.contains("Audio: aac")), "{streams:?}");
-    assert!((165..=190).contains(&frames.len()), "{} frames decoded", frames.len());
+    // 30 fps for 6 s; a camera drops (and counts) frames when the machine
+    // is short of CPU, as CI's two cores are with x265 and ffmpeg running.
+    assert!((160..=190).contains(&frames.len()), "{} frames decoded", frames.len());
     let distinct: std::collections::HashSet<&String> = frames.iter().collect();
     assert!(
         distinct.len() > frames.len() * 9 / 10,

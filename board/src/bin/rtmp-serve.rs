@@ -11,6 +11,7 @@
 //! standard error (never a query string: keys and signatures live there).
 //! SIGINT or SIGTERM stop it cleanly: recordings are finished first.
 
+use board::hls::HlsOptions;
 use board::serve::{RtmpServer, ServeOptions, TlsListen};
 use std::io::Write;
 use std::process::ExitCode;
@@ -27,6 +28,10 @@ NetStream.Publish.BadName.
 Options:
   --listen ADDR:PORT     address to listen on (default 127.0.0.1:1935; port 0 picks one)
   --record DIR           write each publish to DIR/<app>/<name>.flv
+  --hls DIR              also write every live stream as HLS:
+                         DIR/<app>/<name>/playlist.m3u8 and numbered .ts segments
+  --hls-fragment SECS    segment length: cut at the first keyframe after it (default 5)
+  --hls-window N         segments listed in the playlist (default 3)
   --tls-listen ADDR:PORT also serve RTMPS there (port 0 picks one), with:
   --tls-cert PEM         the certificate chain (server certificate first)
   --tls-key PEM          its private key
@@ -40,6 +45,7 @@ Options:
 fn parse_args() -> Result<ServeOptions, String> {
     let mut opts = ServeOptions::default();
     let (mut tls_listen, mut tls_cert, mut tls_key) = (None, None, None);
+    let (mut hls, mut fragment, mut window): (Option<HlsOptions>, Option<u32>, Option<usize>) = (None, None, None);
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
@@ -61,6 +67,24 @@ fn parse_args() -> Result<ServeOptions, String> {
                     Some(v.parse().map_err(|_| format!("--tls-listen: {v:?} is not ADDR:PORT (e.g. 0.0.0.0:443)"))?);
             }
             "--tls-cert" => tls_cert = Some(value("--tls-cert")?.into()),
+            "--hls" => hls = Some(HlsOptions::new(value("--hls")?)),
+            "--hls-fragment" => {
+                let secs: f64 = value("--hls-fragment")?
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| *s >= 0.5 && *s <= 60.0)
+                    .ok_or("--hls-fragment must be 0.5..60 seconds")?;
+                fragment = Some((secs * 1000.0) as u32);
+            }
+            "--hls-window" => {
+                window = Some(
+                    value("--hls-window")?
+                        .parse()
+                        .ok()
+                        .filter(|n: &usize| (1..=15).contains(n))
+                        .ok_or("--hls-window must be 1..15")?,
+                );
+            }
             "--tls-key" => tls_key = Some(value("--tls-key")?.into()),
             "--max-connections" => {
                 opts.max_connections = value("--max-connections")?
@@ -95,6 +119,18 @@ fn parse_args() -> Result<ServeOptions, String> {
             s => return Err(format!("unexpected argument {s}")),
         }
     }
+    if let Some(h) = &mut hls {
+        if let Some(ms) = fragment {
+            h.config.target_ms = ms;
+            h.config.max_ms = 3 * ms;
+        }
+        if let Some(n) = window {
+            h.config.window = n;
+        }
+    } else if fragment.is_some() || window.is_some() {
+        return Err("--hls-fragment and --hls-window need --hls DIR".into());
+    }
+    opts.hls = hls;
     opts.tls = match (tls_listen, tls_cert, tls_key) {
         (Some(listen), Some(cert), Some(key)) => Some(TlsListen { listen, cert, key }),
         (None, None, None) => None,

@@ -26,6 +26,8 @@ use crate::flv::media::{AudioCodec, AudioTag, AvcDecoderConfig, VideoCodec, Vide
 use crate::flv::video::Codec;
 use core::fmt;
 
+pub mod hls;
+
 /// Bytes in a TS packet.
 pub const PACKET_LEN: usize = 188;
 /// The PMT's PID (nginx-rtmp's choice, as its HLS players know it).

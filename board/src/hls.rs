@@ -1,0 +1,253 @@
+//! HLS out of a live stream: rtmp-core's MPEG-TS muxer and segmenter,
+//! written to `DIR/<app>/<name>/` as numbered `.ts` segments and a
+//! playlist. Each file is written under a temporary name and renamed into
+//! place when complete, so a player (or a power cut) never sees half a
+//! segment or half a playlist; segments are deleted a window after they
+//! leave the playlist; the playlist gets `#EXT-X-ENDLIST` when the stream
+//! ends.
+//!
+//! Segment bytes go through a 64 KiB `BufWriter`: the muxer hands out each
+//! 188-byte packet as slices of the frame, and gathering them for the disk
+//! costs one copy into that buffer (a write per packet would cost a system
+//! call per 188 bytes instead).
+
+use rtmp_core::flv::media::{AudioCodec, AudioTag, MediaRole, VideoCodec, VideoTag};
+use rtmp_core::flv::video::Codec;
+use rtmp_core::message::type_id;
+use rtmp_core::ts::hls::{Decision, HlsConfig, Segmenter};
+use rtmp_core::ts::{Muxed, TsMuxer, MAX_PARTS, PACKET_LEN};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Where and how to write HLS.
+#[derive(Clone, Debug)]
+pub struct HlsOptions {
+    /// Each stream goes to `dir/<app>/<name>/`.
+    pub dir: PathBuf,
+    /// Segment target and maximum duration, window.
+    pub config: HlsConfig,
+    /// The playlist's file name. Default `playlist.m3u8` (OSS's default).
+    pub playlist: String,
+}
+
+impl HlsOptions {
+    /// HLS into `dir` with the defaults (5 s fragments, 3 listed).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        HlsOptions { dir: dir.into(), config: HlsConfig::default(), playlist: String::from("playlist.m3u8") }
+    }
+}
+
+/// What an HLS stream has written and left out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HlsStats {
+    /// Segments completed.
+    pub segments: u64,
+    /// Frames written into segments.
+    pub frames: u64,
+    /// Frames left out: before the first keyframe, or of a codec MPEG-TS
+    /// does not carry here (audio other than AAC, video other than
+    /// H.264/H.265), or refused by the muxer.
+    pub dropped: u64,
+}
+
+/// One live stream's HLS output.
+pub struct HlsStream {
+    dir: PathBuf,
+    playlist: String,
+    seg: Segmenter<32>,
+    mux: Option<TsMuxer>,
+    video: Option<Codec>,
+    audio: bool,
+    /// Configuration messages seen before the muxer exists (video, audio).
+    configs: [Option<Vec<u8>>; 2],
+    file: Option<(BufWriter<File>, PathBuf)>,
+    stats: HlsStats,
+}
+
+impl std::fmt::Debug for HlsStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HlsStream").field("dir", &self.dir).field("stats", &self.stats).finish()
+    }
+}
+
+fn tmp(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".tmp");
+    PathBuf::from(s)
+}
+
+impl HlsStream {
+    /// Starts `opts.dir/<app>/<name>/`, removing the segments and playlist a
+    /// previous publish of the same name left there.
+    pub fn create(opts: &HlsOptions, app: &str, name: &str) -> io::Result<HlsStream> {
+        let dir = opts.dir.join(app).join(name);
+        std::fs::create_dir_all(&dir)?;
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            let stale = path.extension().is_some_and(|e| e == "ts" || e == "tmp" || e == "m3u8");
+            if stale {
+                std::fs::remove_file(&path)?;
+            }
+        }
+        Ok(HlsStream {
+            dir,
+            playlist: opts.playlist.clone(),
+            seg: Segmenter::new(opts.config),
+            mux: None,
+            video: None,
+            audio: false,
+            configs: [None, None],
+            file: None,
+            stats: HlsStats::default(),
+        })
+    }
+
+    /// The playlist's path.
+    pub fn playlist_path(&self) -> PathBuf {
+        self.dir.join(&self.playlist)
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> HlsStats {
+        self.stats
+    }
+
+    /// Takes one media message (type 8 or 9, as the publisher sent it).
+    pub fn frame(&mut self, kind: u8, timestamp: u32, body: &[u8]) -> io::Result<()> {
+        let role = MediaRole::of(kind, body);
+        if role == MediaRole::Config {
+            return self.config(kind, body);
+        }
+        let has_video = self.video.is_some();
+        let carried = match kind {
+            type_id::VIDEO => has_video,
+            type_id::AUDIO => self.audio && AudioTag::parse(body).is_ok_and(|t| t.codec == AudioCodec::Aac),
+            _ => false,
+        };
+        if !carried {
+            self.stats.dropped += 1;
+            return Ok(());
+        }
+        let d = self.seg.frame(timestamp, role == MediaRole::Keyframe, kind == type_id::VIDEO, has_video);
+        self.apply(&d)?;
+        if d.skip {
+            self.stats.dropped += 1;
+            return Ok(());
+        }
+        let (Some(mux), Some((file, _))) = (self.mux.as_mut(), self.file.as_mut()) else { return Ok(()) };
+        match mux.mux(kind, body, timestamp) {
+            Ok(Muxed::Frame(mut frame)) => {
+                while let Some(packet) = frame.next_packet() {
+                    let mut slots: [&[u8]; MAX_PARTS] = [&[]; MAX_PARTS];
+                    for part in packet.parts(&mut slots) {
+                        file.write_all(part)?;
+                    }
+                }
+                self.stats.frames += 1;
+            }
+            Ok(_) => {}
+            Err(_) => self.stats.dropped += 1,
+        }
+        Ok(())
+    }
+
+    fn config(&mut self, kind: u8, body: &[u8]) -> io::Result<()> {
+        let slot = match kind {
+            type_id::VIDEO => {
+                let codec = match VideoTag::parse(body).map(|t| t.codec) {
+                    Ok(VideoCodec::Avc) => Codec::H264,
+                    Ok(VideoCodec::Hevc) => Codec::H265,
+                    _ => return Ok(()),
+                };
+                // The program's streams are fixed once the first segment starts.
+                if self.mux.is_none() {
+                    self.video = Some(codec);
+                }
+                0
+            }
+            _ => {
+                if !AudioTag::parse(body).is_ok_and(|t| t.codec == AudioCodec::Aac) {
+                    return Ok(());
+                }
+                if self.mux.is_none() {
+                    self.audio = true;
+                }
+                1
+            }
+        };
+        self.configs[slot] = Some(body.to_vec());
+        if let Some(m) = self.mux.as_mut() {
+            let _ = m.mux(kind, body, 0);
+        }
+        Ok(())
+    }
+
+    fn segment_path(&self, sequence: u64) -> PathBuf {
+        self.dir.join(format!("{sequence}.ts"))
+    }
+
+    fn apply(&mut self, d: &Decision) -> io::Result<()> {
+        if d.closed.is_some() {
+            self.close_file()?;
+        }
+        if let Some(old) = d.delete {
+            match std::fs::remove_file(self.segment_path(old)) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        if d.closed.is_some() {
+            self.write_playlist()?;
+        }
+        if let Some(seq) = d.start {
+            let path = self.segment_path(seq);
+            let mux = self.mux.get_or_insert_with(|| {
+                let mut m = TsMuxer::new(self.video, self.audio);
+                for (kind, c) in [(type_id::VIDEO, &self.configs[0]), (type_id::AUDIO, &self.configs[1])] {
+                    if let Some(c) = c {
+                        let _ = m.mux(kind, c, 0);
+                    }
+                }
+                m
+            });
+            let mut file = BufWriter::with_capacity(64 * 1024, File::create(tmp(&path))?);
+            let mut tables = [0u8; 2 * PACKET_LEN];
+            file.write_all(mux.tables(&mut tables))?;
+            self.file = Some((file, path));
+        }
+        Ok(())
+    }
+
+    /// Completes the open segment: flushed, then renamed into place.
+    fn close_file(&mut self) -> io::Result<()> {
+        if let Some((file, path)) = self.file.take() {
+            file.into_inner().map_err(|e| e.into_error())?.sync_data()?;
+            std::fs::rename(tmp(&path), &path)?;
+            self.stats.segments += 1;
+        }
+        Ok(())
+    }
+
+    fn write_playlist(&self) -> io::Result<()> {
+        let mut buf = vec![0u8; 64 * 1024];
+        let n = self
+            .seg
+            .write_playlist(&mut buf, |seq, w| write!(w, "{seq}.ts"))
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        let path = self.playlist_path();
+        std::fs::write(tmp(&path), &buf[..n])?;
+        std::fs::rename(tmp(&path), &path)
+    }
+
+    /// The stream ended: the last segment is completed and the playlist
+    /// says `#EXT-X-ENDLIST`.
+    pub fn finish(&mut self) -> io::Result<()> {
+        let d = self.seg.end();
+        self.apply(&d)?;
+        if d.closed.is_none() {
+            self.write_playlist()?;
+        }
+        Ok(())
+    }
+}
