@@ -24,6 +24,7 @@ pub mod audio;
 pub mod camera;
 pub mod file_push;
 pub mod hls;
+pub mod http;
 pub mod net;
 pub mod pipeline;
 pub mod pull;

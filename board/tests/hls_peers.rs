@@ -122,3 +122,94 @@ fn wait_complete(serve: &common::Serve, key: &str) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// One raw HTTP request; returns (status line, head, body).
+fn http_get(addr: &str, request: &str) -> (String, String, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).unwrap();
+    let at = all.windows(4).position(|w| w == b"\r\n\r\n").expect("a response head");
+    let head = String::from_utf8_lossy(&all[..at]).to_string();
+    (head.lines().next().unwrap_or("").to_string(), head, all[at + 4..].to_vec())
+}
+
+#[test]
+#[ignore = "needs ffmpeg and m3u8 (PyPI); run by scripts/test.sh"]
+fn hls_over_http_plays_in_ffmpeg_and_nothing_outside_is_served() {
+    use std::io::{BufRead, BufReader};
+    let hls = scratch("hls-http");
+    std::fs::write(hls.parent().unwrap().join(format!("outside-{}", std::process::id())), "secret").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rtmp-serve"))
+        .args(["--listen", "127.0.0.1:0", "--hls", hls.to_str().unwrap(), "--hls-fragment", "1", "--hls-window", "15"])
+        .args(["--http", "127.0.0.1:0", "-q"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let rtmp = lines.next().unwrap().unwrap().rsplit('/').next().unwrap().to_string();
+    let http = lines.next().unwrap().unwrap();
+    let http = http.strip_prefix("rtmp-serve: serving HLS on http://").expect(&http).to_string();
+    let dir = scratch("hls-http-src");
+    let src = make_source(&dir, "av", "high", true, 4);
+    common::ffmpeg(&[
+        "-re",
+        "-i",
+        src.to_str().unwrap(),
+        "-c",
+        "copy",
+        "-f",
+        "flv",
+        &format!("rtmp://{rtmp}/live/cam"),
+    ]);
+    let playlist = hls.join("live/cam/playlist.m3u8");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !std::fs::read_to_string(&playlist).is_ok_and(|p| p.contains("#EXT-X-ENDLIST")) {
+        assert!(std::time::Instant::now() < deadline, "no finished playlist");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (status, head, body) = http_get(&http, "GET /live/cam/playlist.m3u8 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(head.contains("Content-Type: application/vnd.apple.mpegurl"), "{head}");
+    assert!(head.contains("Access-Control-Allow-Origin: *"), "{head}");
+    assert_eq!(body, std::fs::read(&playlist).unwrap());
+    let (status, head, _) = http_get(&http, "HEAD /live/cam/0.ts HTTP/1.1\r\n\r\n");
+    assert!(status.ends_with("200 OK") && head.contains("Content-Type: video/mp2t"), "{head}");
+    for bad in ["/../outside", "/%2e%2e/outside", "/live/cam/../../../outside", "/live/cam/nothing.ts"] {
+        let (status, _, body) = http_get(&http, &format!("GET {bad} HTTP/1.1\r\n\r\n"));
+        assert_eq!(status, "HTTP/1.1 404 Not Found", "{bad}");
+        assert!(!String::from_utf8_lossy(&body).contains("secret"));
+    }
+    let (status, _, _) = http_get(&http, "DELETE /live/cam/0.ts HTTP/1.1\r\n\r\n");
+    assert_eq!(status, "HTTP/1.1 405 Method Not Allowed");
+    // ffmpeg plays the stream over HTTP: every frame, identical.
+    let url = format!("http://{http}/live/cam/playlist.m3u8");
+    for s in ["v", "a"] {
+        assert_eq!(decoded_url(&url, s), decoded(&src, s), "{s} over HTTP");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn decoded_url(url: &str, s: &str) -> Vec<String> {
+    let out = run(Command::new("ffmpeg").args([
+        "-nostdin",
+        "-v",
+        "error",
+        "-i",
+        url,
+        "-map",
+        &format!("0:{s}"),
+        "-f",
+        "framemd5",
+        "-",
+    ]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.rsplit(',').next().unwrap().trim().to_string())
+        .collect()
+}

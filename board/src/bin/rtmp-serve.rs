@@ -12,8 +12,10 @@
 //! SIGINT or SIGTERM stop it cleanly: recordings are finished first.
 
 use board::hls::HlsOptions;
+use board::http::FileServer;
 use board::serve::{RtmpServer, ServeOptions, TlsListen};
 use std::io::Write;
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -32,6 +34,8 @@ Options:
                          DIR/<app>/<name>/playlist.m3u8 and numbered .ts segments
   --hls-fragment SECS    segment length: cut at the first keyframe after it (default 5)
   --hls-window N         segments listed in the playlist (default 3)
+  --http ADDR:PORT       serve the HLS directory over HTTP (GET, CORS allowed), so a
+                         browser plays http://ADDR:PORT/<app>/<name>/playlist.m3u8
   --tls-listen ADDR:PORT also serve RTMPS there (port 0 picks one), with:
   --tls-cert PEM         the certificate chain (server certificate first)
   --tls-key PEM          its private key
@@ -42,10 +46,12 @@ Options:
   -q, --quiet            no per-connection log lines
   -h, --help             this text";
 
-fn parse_args() -> Result<ServeOptions, String> {
+/// The server's options, and where to serve the HLS directory over HTTP.
+fn parse_args() -> Result<(ServeOptions, Option<SocketAddr>), String> {
     let mut opts = ServeOptions::default();
     let (mut tls_listen, mut tls_cert, mut tls_key) = (None, None, None);
     let (mut hls, mut fragment, mut window): (Option<HlsOptions>, Option<u32>, Option<usize>) = (None, None, None);
+    let mut http: Option<SocketAddr> = None;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
@@ -68,6 +74,10 @@ fn parse_args() -> Result<ServeOptions, String> {
             }
             "--tls-cert" => tls_cert = Some(value("--tls-cert")?.into()),
             "--hls" => hls = Some(HlsOptions::new(value("--hls")?)),
+            "--http" => {
+                let v = value("--http")?;
+                http = Some(v.parse().map_err(|_| format!("--http: {v:?} is not ADDR:PORT (e.g. 127.0.0.1:8080)"))?);
+            }
             "--hls-fragment" => {
                 let secs: f64 = value("--hls-fragment")?
                     .parse()
@@ -127,8 +137,8 @@ fn parse_args() -> Result<ServeOptions, String> {
         if let Some(n) = window {
             h.config.window = n;
         }
-    } else if fragment.is_some() || window.is_some() {
-        return Err("--hls-fragment and --hls-window need --hls DIR".into());
+    } else if fragment.is_some() || window.is_some() || http.is_some() {
+        return Err("--hls-fragment, --hls-window and --http need --hls DIR".into());
     }
     opts.hls = hls;
     opts.tls = match (tls_listen, tls_cert, tls_key) {
@@ -136,11 +146,11 @@ fn parse_args() -> Result<ServeOptions, String> {
         (None, None, None) => None,
         _ => return Err("--tls-listen, --tls-cert and --tls-key go together".into()),
     };
-    Ok(opts)
+    Ok((opts, http))
 }
 
 fn main() -> ExitCode {
-    let opts = match parse_args() {
+    let (opts, http) = match parse_args() {
         Ok(o) => o,
         Err(e) => {
             eprintln!("rtmp-serve: {e}\n\n{USAGE}");
@@ -148,6 +158,7 @@ fn main() -> ExitCode {
         }
     };
     let listen = opts.listen;
+    let hls_dir = opts.hls.as_ref().map(|h| h.dir.clone());
     let mut server = match RtmpServer::bind(opts) {
         Ok(s) => s,
         Err(e) => {
@@ -177,8 +188,34 @@ fn main() -> ExitCode {
         }
         None => {}
     }
+    let mut http_thread = None;
+    if let (Some(addr), Some(dir)) = (http, hls_dir) {
+        let files = match std::fs::create_dir_all(&dir).and_then(|()| FileServer::bind(addr, &dir, 64)) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("rtmp-serve: cannot serve HTTP on {addr}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        match files.local_addr() {
+            Ok(a) => println!("rtmp-serve: serving HLS on http://{a}"),
+            Err(e) => {
+                eprintln!("rtmp-serve: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+        let flag = Arc::clone(&stop);
+        http_thread = Some(std::thread::spawn(move || files.run(&flag)));
+    }
     let _ = std::io::stdout().flush();
-    match server.run(&stop) {
+    let result = server.run(&stop);
+    // The HTTP thread stops with the same flag (set by a signal; set here
+    // when the RTMP server ended for another reason).
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(t) = http_thread {
+        let _ = t.join();
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("rtmp-serve: {e}");
