@@ -154,20 +154,31 @@ fn handle(sock: TcpStream, root: &Path) -> io::Result<()> {
     let Some(path) = resolve(root, target).filter(|p| p.is_file()) else {
         return respond(&mut out, 404, "Not Found", "text/plain", b"not found\n", head);
     };
-    match std::fs::read(&path) {
-        Ok(body) => respond(&mut out, 200, "OK", content_type(&path), &body, head),
-        Err(_) => respond(&mut out, 404, "Not Found", "text/plain", b"not found\n", head),
+    // Streamed from the file (a segment is megabytes; memory stays flat
+    // however many clients fetch at once). A segment is renamed into place
+    // complete, so the length read here is the length sent.
+    let Ok(mut file) = std::fs::File::open(&path) else {
+        return respond(&mut out, 404, "Not Found", "text/plain", b"not found\n", head);
+    };
+    let len = file.metadata()?.len();
+    write_head(&mut out, 200, "OK", content_type(&path), len)?;
+    if !head {
+        io::copy(&mut (&mut file).take(len), &mut out)?;
     }
+    out.flush()
 }
 
-fn respond(out: &mut TcpStream, code: u16, reason: &str, kind: &str, body: &[u8], head: bool) -> io::Result<()> {
+fn write_head(out: &mut TcpStream, code: u16, reason: &str, kind: &str, len: u64) -> io::Result<()> {
     let cache = if kind.contains("mpegurl") { "no-cache" } else { "max-age=60" };
     write!(
         out,
-        "HTTP/1.1 {code} {reason}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n\
-         Access-Control-Allow-Origin: *\r\nCache-Control: {cache}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
+        "HTTP/1.1 {code} {reason}\r\nContent-Type: {kind}\r\nContent-Length: {len}\r\n\
+         Access-Control-Allow-Origin: *\r\nCache-Control: {cache}\r\nConnection: close\r\n\r\n"
+    )
+}
+
+fn respond(out: &mut TcpStream, code: u16, reason: &str, kind: &str, body: &[u8], head: bool) -> io::Result<()> {
+    write_head(out, code, reason, kind, body.len() as u64)?;
     if !head {
         out.write_all(body)?;
     }
