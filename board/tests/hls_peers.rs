@@ -16,21 +16,7 @@ use std::process::Command;
 
 /// md5s of the decoded frames of stream `s` ("v" or "a").
 fn decoded(path: &Path, s: &str) -> Vec<String> {
-    let out = run(Command::new("ffmpeg").args(["-nostdin", "-v", "error", "-i"]).arg(path).args([
-        "-map",
-        &format!("0:{s}"),
-        "-f",
-        "framemd5",
-        "-",
-    ]));
-    let errors = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && errors.trim().is_empty(), "{}: {errors}", path.display());
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| l.rsplit(',').next().unwrap().trim().to_string())
-        .collect()
+    common::decoded_md5s(Path::new("ffmpeg"), path.as_os_str(), s)
 }
 
 /// The playlist as the `m3u8` package reads it: (target duration,
@@ -193,23 +179,5 @@ fn hls_over_http_plays_in_ffmpeg_and_nothing_outside_is_served() {
 }
 
 fn decoded_url(url: &str, s: &str) -> Vec<String> {
-    let out = run(Command::new("ffmpeg").args([
-        "-nostdin",
-        "-v",
-        "error",
-        "-i",
-        url,
-        "-map",
-        &format!("0:{s}"),
-        "-f",
-        "framemd5",
-        "-",
-    ]));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| l.rsplit(',').next().unwrap().trim().to_string())
-        .collect()
+    common::decoded_md5s(Path::new("ffmpeg"), std::ffi::OsStr::new(url), s)
 }

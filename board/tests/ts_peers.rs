@@ -9,13 +9,12 @@
 
 mod common;
 
-use common::{make_hevc_source, make_source, run, scratch};
+use common::{decoded_md5s, make_hevc_source, make_source, scratch};
 use rtmp_core::flv::video::Codec;
 use rtmp_core::flv::{FlvItem, FlvReader, TagType};
 use rtmp_core::ts::{Muxed, TsMuxer, MAX_PARTS, PACKET_LEN};
 use std::io::{IoSlice, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Muxes an FLV file into `out` (.ts); returns (frames muxed, configs taken).
 fn mux_file(src: &Path, out: &Path, video: Option<Codec>, audio: bool) -> (usize, usize) {
@@ -61,29 +60,9 @@ fn mux_file(src: &Path, out: &Path, video: Option<Codec>, audio: bool) -> (usize
     (frames, configs)
 }
 
-/// md5 of each decoded frame of `stream` ("v" or "a") as `ffmpeg` (or
-/// ffmpeg 9) decodes the file; decoding errors fail the test.
-fn decoded(ffmpeg: &Path, path: &Path, stream: &str) -> Vec<String> {
-    let out = run(Command::new(ffmpeg).args(["-nostdin", "-v", "error", "-i"]).arg(path).args([
-        "-map",
-        &format!("0:{stream}"),
-        "-f",
-        "framemd5",
-        "-",
-    ]));
-    let errors = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && errors.trim().is_empty(), "{}: {errors}", path.display());
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| l.rsplit(',').next().unwrap().trim().to_string())
-        .collect()
-}
-
 fn check(ffmpeg: &Path, src: &Path, ts: &Path, streams: &[&str]) {
     for s in streams {
-        let (want, got) = (decoded(ffmpeg, src, s), decoded(ffmpeg, ts, s));
+        let (want, got) = (decoded_md5s(ffmpeg, src.as_os_str(), s), decoded_md5s(ffmpeg, ts.as_os_str(), s));
         assert!(!want.is_empty());
         assert_eq!(got.len(), want.len(), "{s}: frames decoded from the .ts");
         assert_eq!(got, want, "{s}: decoded frames identical");

@@ -391,13 +391,21 @@ pub fn contiguous_run(got: &[String], source: &[String]) -> Result<(usize, bool)
 /// Decodes the whole file; returns the md5 of each decoded video frame
 /// (ffmpeg prints decoding errors on stderr, which must stay empty).
 pub fn decoded_frames(path: &Path) -> Vec<String> {
-    let out = run(Command::new("ffmpeg")
-        .args(["-nostdin", "-v", "error", "-i"])
-        .arg(path)
-        .args(["-map", "0:v", "-f", "framemd5", "-"]));
-    assert!(out.status.success());
+    decoded_md5s(Path::new("ffmpeg"), path.as_os_str(), "v")
+}
+
+/// The md5 of each frame of stream `stream` ("v" or "a") as `ffmpeg`
+/// decodes `input` (a file or a URL); decoding errors fail the test.
+pub fn decoded_md5s(ffmpeg: &Path, input: &std::ffi::OsStr, stream: &str) -> Vec<String> {
+    let out = run(Command::new(ffmpeg).args(["-nostdin", "-v", "error", "-i"]).arg(input).args([
+        "-map",
+        &format!("0:{stream}"),
+        "-f",
+        "framemd5",
+        "-",
+    ]));
     let errors = String::from_utf8_lossy(&out.stderr);
-    assert!(errors.trim().is_empty(), "decoding errors: {errors}");
+    assert!(out.status.success() && errors.trim().is_empty(), "decoding {input:?}: {errors}");
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
