@@ -69,15 +69,12 @@ fn answer_and_drain(mut s: impl Read + Write) -> u64 {
     }
 }
 
-#[test]
-fn steady_state_sends_allocate_nothing() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = std::thread::spawn(move || answer_and_drain(listener.accept().unwrap().0));
-
-    let url = format!("rtmp://127.0.0.1:{port}/live/cap");
+/// Connects to `url`, warms up with 10 video and audio messages, then
+/// sends 300 more of each (a 50 kB frame, a small audio frame) counting
+/// this thread's allocations; closes. Returns the allocations and the stats.
+fn send_counted(url: &str) -> (usize, board::push::PushStats) {
     let mut bufs = PushBuffers::new();
-    let mut push = RtmpPush::connect(&url, &mut bufs, PushOptions::default()).unwrap();
+    let mut push = RtmpPush::connect(url, &mut bufs, PushOptions::default()).unwrap();
     let header = [0x27u8, 1, 0, 0, 0];
     let frame = vec![0x41u8; 50_000];
     let audio = [0xAFu8, 1, 0x21, 0x10, 0x04];
@@ -86,15 +83,27 @@ fn steady_state_sends_allocate_nothing() {
         push.send(9, i * 33, &[&header, &frame]).unwrap();
         push.send(8, i * 23, &[&audio]).unwrap();
     }
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
     COUNT_HERE.with(|c| c.set(true));
-    for i in 10..310u32 {
+    for i in 10..10 + FRAMES {
         push.send(9, i * 33, &[&header, &frame]).unwrap();
         push.send(8, i * 23, &[&audio]).unwrap();
         push.idle_until(std::time::Instant::now()).unwrap();
     }
     COUNT_HERE.with(|c| c.set(false));
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed);
-    let stats = push.close().unwrap();
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    (allocations, push.close().unwrap())
+}
+
+/// Video (and audio) messages counted by [`send_counted`].
+const FRAMES: u32 = 300;
+
+#[test]
+fn steady_state_sends_allocate_nothing() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || answer_and_drain(listener.accept().unwrap().0));
+    let (allocations, stats) = send_counted(&format!("rtmp://127.0.0.1:{port}/live/cap"));
     let received = server.join().unwrap();
     assert_eq!(allocations, 0, "allocations while sending 600 messages");
     assert!(stats.messages_sent == 620 && received >= stats.bytes_sent, "{stats:?}, server got {received}");
@@ -112,28 +121,9 @@ fn steady_state_sends_over_tls_allocate_per_record_only() {
     });
     // This process trusts the test CA.
     std::env::set_var("SSL_CERT_FILE", &ca.ca);
-    let url = format!("rtmps://localhost:{port}/live/cap");
-    let mut bufs = PushBuffers::new();
-    let mut push = RtmpPush::connect(&url, &mut bufs, PushOptions::default()).unwrap();
-    let header = [0x27u8, 1, 0, 0, 0];
-    let frame = vec![0x41u8; 50_000];
-    let audio = [0xAFu8, 1, 0x21, 0x10, 0x04];
-    for i in 0..10u32 {
-        push.send(9, i * 33, &[&header, &frame]).unwrap();
-        push.send(8, i * 23, &[&audio]).unwrap();
-    }
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    COUNT_HERE.with(|c| c.set(true));
-    let frames = 300u32;
-    for i in 10..10 + frames {
-        push.send(9, i * 33, &[&header, &frame]).unwrap();
-        push.send(8, i * 23, &[&audio]).unwrap();
-        push.idle_until(std::time::Instant::now()).unwrap();
-    }
-    COUNT_HERE.with(|c| c.set(false));
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
-    let stats = push.close().unwrap();
+    let (allocations, stats) = send_counted(&format!("rtmps://localhost:{port}/live/cap"));
     let received = server.join().unwrap();
+    let frames = FRAMES;
     // A 50 kB frame is 4 TLS records of at most 16 kB, its audio one more;
     // with a 16 KiB TLS buffer each write takes at most a record, so the
     // chunk boundaries cut more records (10 allocations a frame measured).
