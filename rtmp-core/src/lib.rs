@@ -16,6 +16,8 @@
 //! * [`session`]: the sans-IO publisher, player and server sessions.
 //! * [`live`]: link policies (reconnect backoff, timestamp continuity,
 //!   drop-by-priority, bitrate adaptation, dead-link detection).
+//! * [`oss`]: Aliyun OSS LiveChannel URL signing and verification.
+//! * [`ts`]: MPEG-TS muxing and HLS segmenting.
 //! * [`time`]: caller-supplied instants and wrapping RTMP timestamps.
 //!
 //! No input, however malformed, makes any function here panic: every parser
@@ -52,6 +54,7 @@ pub mod flv;
 pub mod handshake;
 pub mod live;
 pub mod message;
+pub mod oss;
 pub mod session;
 pub mod time;
 pub mod ts;
