@@ -4,7 +4,7 @@
 //! resumes at the next keyframe, the metadata and sequence headers sent
 //! again first.
 
-use crate::push::{PushBuffers, PushOptions, PushStats, RtmpPush};
+use crate::push::{PushBuffers, PushOptions, PushStats, PushTarget, RtmpPush};
 use crate::RtmpError;
 use rtmp_core::flv::media::MediaRole;
 use rtmp_core::flv::{FlvItem, FlvReader, TagType};
@@ -59,6 +59,8 @@ pub enum FilePushEvent<'a> {
 pub enum FilePushError {
     /// Reading or parsing the source failed (the message names it).
     Source(String),
+    /// The OSS URL could not be signed.
+    Oss(crate::oss::OssSignError),
     /// The connection failed and was not (or no longer) retried.
     Rtmp(RtmpError),
 }
@@ -68,6 +70,7 @@ impl fmt::Display for FilePushError {
         match self {
             FilePushError::Source(e) => f.write_str(e),
             FilePushError::Rtmp(e) => write!(f, "{e}"),
+            FilePushError::Oss(e) => write!(f, "{e}"),
         }
     }
 }
@@ -232,13 +235,13 @@ fn core_now(epoch: Instant) -> CoreInstant {
     CoreInstant::from_micros(epoch.elapsed().as_micros() as u64)
 }
 
-/// Pushes the FLV in `input` (named `name` in errors) to `url`; returns the
+/// Pushes the FLV in `input` (named `name` in errors) to `target`; returns the
 /// last connection's counters after a clean close. `on_event` hears of
 /// progress, skips and reconnects.
 pub fn push_flv(
     input: &mut dyn Read,
     name: &str,
-    url: &str,
+    target: &PushTarget,
     opts: FilePushOptions,
     mut on_event: impl FnMut(FilePushEvent<'_>),
 ) -> Result<PushStats, FilePushError> {
@@ -261,7 +264,8 @@ pub fn push_flv(
     let mut connected_once = false;
     loop {
         let mut bufs = PushBuffers::new();
-        let failed = match RtmpPush::connect(url, &mut bufs, opts.push) {
+        let url = target.connect_url().map_err(FilePushError::Oss)?;
+        let failed = match RtmpPush::connect(&url, &mut bufs, opts.push) {
             Ok(mut push) => {
                 backoff.on_connected(core_now(epoch));
                 on_event(FilePushEvent::Connected { reconnect: connected_once });

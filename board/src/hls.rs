@@ -14,7 +14,7 @@
 use rtmp_core::flv::media::{AudioCodec, AudioTag, MediaRole, VideoCodec, VideoTag};
 use rtmp_core::flv::video::Codec;
 use rtmp_core::message::type_id;
-use rtmp_core::ts::hls::{Decision, HlsConfig, Segmenter};
+use rtmp_core::ts::hls::{Decision, HlsConfig, Playlist, Segment, Segmenter};
 use rtmp_core::ts::{Muxed, TsMuxer, MAX_PARTS, PACKET_LEN};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -29,12 +29,20 @@ pub struct HlsOptions {
     pub config: HlsConfig,
     /// The playlist's file name. Default `playlist.m3u8` (OSS's default).
     pub playlist: String,
+    /// Keep every segment and list them all (`#EXT-X-PLAYLIST-TYPE:EVENT`):
+    /// a recording, not a live window. Default off.
+    pub keep: bool,
 }
 
 impl HlsOptions {
     /// HLS into `dir` with the defaults (5 s fragments, 3 listed).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        HlsOptions { dir: dir.into(), config: HlsConfig::default(), playlist: String::from("playlist.m3u8") }
+        HlsOptions {
+            dir: dir.into(),
+            config: HlsConfig::default(),
+            playlist: String::from("playlist.m3u8"),
+            keep: false,
+        }
     }
 }
 
@@ -63,6 +71,8 @@ pub struct HlsStream {
     configs: [Option<Vec<u8>>; 2],
     file: Option<(BufWriter<File>, PathBuf)>,
     stats: HlsStats,
+    /// Every closed segment, when the options say to keep them.
+    kept: Option<Vec<Segment>>,
 }
 
 impl std::fmt::Debug for HlsStream {
@@ -100,6 +110,7 @@ impl HlsStream {
             configs: [None, None],
             file: None,
             stats: HlsStats::default(),
+            kept: opts.keep.then(Vec::new),
         })
     }
 
@@ -191,7 +202,10 @@ impl HlsStream {
         if d.closed.is_some() {
             self.close_file()?;
         }
-        if let Some(old) = d.delete {
+        if let (Some(kept), Some(seg)) = (self.kept.as_mut(), d.closed) {
+            kept.push(seg);
+        }
+        if let Some(old) = d.delete.filter(|_| self.kept.is_none()) {
             match std::fs::remove_file(self.segment_path(old)) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
                 _ => {}
@@ -230,11 +244,30 @@ impl HlsStream {
     }
 
     fn write_playlist(&self) -> io::Result<()> {
-        let mut buf = vec![0u8; 64 * 1024];
-        let n = self
-            .seg
-            .write_playlist(&mut buf, |seq, w| write!(w, "{seq}.ts"))
-            .map_err(|e| io::Error::other(e.to_string()))?;
+        let uri = |seq, w: &mut dyn std::fmt::Write| write!(w, "{seq}.ts");
+        let (mut buf, n) = match &self.kept {
+            None => {
+                let mut buf = vec![0u8; 64 * 1024];
+                let n = self.seg.write_playlist(&mut buf, uri);
+                (buf, n)
+            }
+            Some(kept) => {
+                // About 40 bytes a segment: sized from the list, never too small.
+                let mut buf = vec![0u8; 256 + kept.len() * 64];
+                let playlist = Playlist {
+                    segments: kept,
+                    media_sequence: kept.first().map_or(0, |s| s.sequence),
+                    target_s: self.seg.target_duration(),
+                    discontinuity_sequence: 0,
+                    ended: self.seg.ended(),
+                    event: true,
+                };
+                let n = playlist.write(&mut buf, uri);
+                (buf, n)
+            }
+        };
+        let n = n.map_err(|e| io::Error::other(e.to_string()))?;
+        buf.truncate(n);
         let path = self.playlist_path();
         std::fs::write(tmp(&path), &buf[..n])?;
         std::fs::rename(tmp(&path), &path)

@@ -10,6 +10,9 @@
 //!   received frames (the capture API).
 //! * [`serve`]: [`serve::RtmpServer`], publishers and players in one poll
 //!   loop, with optional FLV recording.
+//! * [`oss`]: Aliyun OSS LiveChannel URLs signed for each connection, and
+//!   the ingest rules of `rtmp-serve --oss-bucket`.
+//! * [`hls`], [`http`]: HLS out of live streams and a file server for it.
 //! * The hardware, over `hw-sys` (vendor SDK or host SDK): [`sys`] (media
 //!   system, VB pools, the SDK's error codes), [`camera`] (VI + ISP),
 //!   [`venc`] (the encoder; a stream's packs borrow it until release),
@@ -26,6 +29,7 @@ pub mod file_push;
 pub mod hls;
 pub mod http;
 pub mod net;
+pub mod oss;
 pub mod pipeline;
 pub mod pull;
 pub mod push;

@@ -6,13 +6,64 @@ use crate::net::{
     connect_transport, random_bytes, round_trip, tune_live_socket, unacked_bytes, write_gathered, Connection,
     RtmpError, RtmpErrorKind,
 };
+use crate::oss::{OssSignError, OssSigner};
 use rtmp_core::live::{DeadLink, LinkWatch};
 use rtmp_core::session::{Event, Publisher, PublisherConfig, CAPS_EX_RECONNECT};
 use rtmp_core::time::{Instant as CoreInstant, RtmpTimestamp};
 use rtmp_core::url::RtmpUrl;
 use rustix::event::PollFlags;
+use std::borrow::Cow;
 use std::io;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Where a push connects: a URL as given, or an OSS LiveChannel URL signed
+/// afresh (new `Expires`) for every connection, so that a reconnect after
+/// hours never offers an expired signature.
+#[derive(Clone)]
+pub struct PushTarget {
+    url: String,
+    oss: Option<Arc<OssSigner>>,
+}
+
+impl PushTarget {
+    /// `url` as given.
+    pub fn new(url: impl Into<String>) -> PushTarget {
+        PushTarget { url: url.into(), oss: None }
+    }
+
+    /// The unsigned OSS URL `url`, signed by `signer` for each connection;
+    /// fails at once when it cannot be signed (no bucket, bad channel).
+    pub fn oss(url: impl Into<String>, signer: OssSigner) -> Result<PushTarget, OssSignError> {
+        let url = url.into();
+        signer.sign(&url, 0)?;
+        Ok(PushTarget { url, oss: Some(Arc::new(signer)) })
+    }
+
+    /// The URL without a signature.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Points the target elsewhere (a server's redirect), keeping its signer.
+    pub fn set_url(&mut self, url: String) {
+        self.url = url;
+    }
+
+    /// The URL to connect to now: signed with a fresh expiry for OSS.
+    pub fn connect_url(&self) -> Result<Cow<'_, str>, OssSignError> {
+        match &self.oss {
+            None => Ok(Cow::Borrowed(&self.url)),
+            Some(signer) => signer.sign_now(&self.url).map(Cow::Owned),
+        }
+    }
+}
+
+impl std::fmt::Debug for PushTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushTarget").field("url", &RtmpUrl::parse(&self.url).ok()).field("oss", &self.oss).finish()
+    }
+}
 
 /// Buffers a connection borrows; keep them alive as long as the connection.
 pub struct PushBuffers {

@@ -4,7 +4,7 @@
 
 use super::stats::{Counters, LinkState};
 use super::{monotonic_us, rtmp_ms, send_stream_with, AudioMessage, PipelineError, SendStreamError};
-use crate::push::{Progress, PushBuffers, PushOptions, RtmpPush};
+use crate::push::{Progress, PushBuffers, PushOptions, PushTarget, RtmpPush};
 use crate::venc::{Venc, VencInput};
 use crate::RtmpError;
 use rtmp_core::flv::aac::{AacConfig, RAW_HEADER};
@@ -62,7 +62,7 @@ impl Default for LinkOptions {
 
 /// What the network thread is given.
 pub(super) struct Network {
-    pub(super) url: String,
+    pub(super) target: PushTarget,
     pub(super) venc: Venc,
     pub(super) audio_rx: Receiver<AudioMessage>,
     pub(super) metadata: StreamMetadata,
@@ -183,20 +183,19 @@ impl Network {
         };
         self.counters.encoder_bitrate.store(self.bitrate, Ordering::Relaxed);
         self.counters.set_state(LinkState::Connecting, monotonic_us());
-        let mut url = self.url.clone();
         let mut seed = monotonic_us() | 1;
         let mut connected_once = false;
         loop {
             if self.stop.load(Ordering::Relaxed) {
                 break;
             }
-            match self.connection(&url, &mut live, &mut backoff, &mut connected_once) {
+            match self.connection(&mut live, &mut backoff, &mut connected_once) {
                 Ended::Stopped => break,
                 Ended::Moved(tc_url) => {
                     // The server gives a tcUrl (scheme, host, app); the
                     // stream name and its query stay ours.
-                    if let Some(moved) = moved_url(&url, &tc_url) {
-                        url = moved;
+                    if let Some(moved) = moved_url(self.target.url(), &tc_url) {
+                        self.target.set_url(moved);
                     }
                     self.counters.set_state(LinkState::Reconnecting, monotonic_us());
                 }
@@ -258,7 +257,7 @@ impl Network {
         }
     }
 
-    fn connection(&mut self, url: &str, live: &mut Live, backoff: &mut Backoff, connected_once: &mut bool) -> Ended {
+    fn connection(&mut self, live: &mut Live, backoff: &mut Backoff, connected_once: &mut bool) -> Ended {
         let mut bufs = PushBuffers::new();
         let opts = PushOptions {
             timeout: self.opts.connect_timeout,
@@ -272,7 +271,13 @@ impl Network {
             four_cc_list: self.venc.config().codec.four_cc_list(),
             ..PushOptions::default()
         };
-        let mut push = match RtmpPush::connect(url, &mut bufs, opts) {
+        // Signed now (OSS), so that a reconnect offers a fresh expiry; the
+        // target was checked when it was set, so signing cannot fail here.
+        let url = match self.target.connect_url() {
+            Ok(u) => u.into_owned(),
+            Err(_) => self.target.url().to_string(),
+        };
+        let mut push = match RtmpPush::connect(&url, &mut bufs, opts) {
             Ok(p) => p,
             Err(e) => return Ended::Failed(e),
         };

@@ -39,7 +39,8 @@ pub use stats::{Alert, AlertRules, Drops, LinkState, Monitor, Stats};
 
 use crate::audio::{AacEncoder, AudioIn};
 use crate::camera::Camera;
-use crate::push::RtmpPush;
+use crate::oss::OssSigner;
+use crate::push::{PushTarget, RtmpPush};
 use crate::sys::MpiError;
 pub use crate::venc::Codec;
 use crate::venc::{Venc, VencConfig, VencInput};
@@ -75,6 +76,8 @@ pub enum PipelineError {
     NotRunning,
     /// A pipeline thread panicked.
     Panicked(&'static str),
+    /// The OSS LiveChannel URL cannot be signed.
+    Oss(crate::oss::OssSignError),
 }
 
 impl fmt::Display for PipelineError {
@@ -88,6 +91,7 @@ impl fmt::Display for PipelineError {
             PipelineError::Running => f.write_str("already running"),
             PipelineError::NotRunning => f.write_str("not running"),
             PipelineError::Panicked(t) => write!(f, "the {t} thread panicked"),
+            PipelineError::Oss(e) => write!(f, "{e}"),
         }
     }
 }
@@ -117,8 +121,9 @@ struct Running {
 /// An RTMP stream from the board's camera (and microphone), shaped like
 /// MaixPy's `maix.rtmp.Rtmp`.
 pub struct Rtmp {
-    url: String,
+    target: PushTarget,
     bitrate: u32,
+    gop: Duration,
     codec: Codec,
     camera: Option<Camera>,
     audio: Option<AudioIn>,
@@ -131,9 +136,8 @@ pub struct Rtmp {
 
 impl fmt::Debug for Rtmp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let url = RtmpUrl::parse(&self.url).ok();
         f.debug_struct("Rtmp")
-            .field("url", &url)
+            .field("target", &self.target)
             .field("bitrate", &self.bitrate)
             .field("codec", &self.codec)
             .field("running", &self.running.is_some())
@@ -164,8 +168,9 @@ impl Rtmp {
     fn with_url(url: String, bitrate: u32) -> Result<Rtmp, PipelineError> {
         RtmpUrl::parse(&url).map_err(PipelineError::Url)?;
         Ok(Rtmp {
-            url,
+            target: PushTarget::new(url),
             bitrate: bitrate.max(10_000),
+            gop: Duration::from_secs(1),
             codec: Codec::H264,
             camera: None,
             audio: None,
@@ -177,9 +182,30 @@ impl Rtmp {
         })
     }
 
+    /// Signs the URL as an Aliyun OSS LiveChannel's (`rtmp://BUCKET.ENDPOINT/live/CHANNEL`),
+    /// afresh for every connection; the URL given is the unsigned one.
+    pub fn set_oss_signer(&mut self, signer: OssSigner) -> Result<(), PipelineError> {
+        if self.running.is_some() {
+            return Err(PipelineError::Running);
+        }
+        self.target = PushTarget::oss(self.target.url(), signer).map_err(PipelineError::Oss)?;
+        Ok(())
+    }
+
     /// Sets the video bit rate (before `start`).
     pub fn set_bitrate(&mut self, bitrate: u32) {
         self.bitrate = bitrate.max(10_000);
+    }
+
+    /// The keyframe interval (before `start`; default 1 s). Players join and
+    /// HLS segments are cut at keyframes: for an OSS LiveChannel (or
+    /// `rtmp-serve --hls`) set it to the fragment duration.
+    pub fn set_gop(&mut self, gop: Duration) -> Result<(), PipelineError> {
+        if self.running.is_some() {
+            return Err(PipelineError::Running);
+        }
+        self.gop = gop;
+        Ok(())
     }
 
     /// The video codec (before `start`): H.264 (default), or H.265 sent as
@@ -258,7 +284,10 @@ impl Rtmp {
         let cam = camera.config();
         let venc = match Venc::create(
             camera.sys(),
-            VencConfig::h264(cam.width, cam.height, cam.fps, self.bitrate).with_codec(self.codec),
+            VencConfig {
+                gop: ((self.gop.as_secs_f64() * f64::from(cam.fps)).round() as u32).max(1),
+                ..VencConfig::h264(cam.width, cam.height, cam.fps, self.bitrate).with_codec(self.codec)
+            },
         ) {
             Ok(v) => v,
             Err(e) => {
@@ -300,7 +329,7 @@ impl Rtmp {
         let (audio_tx, audio_rx) = sync_channel::<AudioMessage>(256);
         let network = {
             let net = link::Network {
-                url: self.url.clone(),
+                target: self.target.clone(),
                 venc,
                 audio_rx,
                 audio_bps: metadata.audio_kbps.map_or(0, |k| (k * 1000.0) as u32 + 8_000),

@@ -204,6 +204,17 @@ impl<const CAP: usize> Segmenter<CAP> {
         &self.ring[self.closed - n..self.closed]
     }
 
+    /// `#EXT-X-TARGETDURATION` in seconds: never below any segment's
+    /// rounded duration, never lowered.
+    pub fn target_duration(&self) -> u32 {
+        self.target_s
+    }
+
+    /// Whether [`end`](Self::end) was called.
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+
     /// Writes the media playlist into `out` (segment URIs from `uri`);
     /// returns its length.
     pub fn write_playlist(
@@ -211,20 +222,61 @@ impl<const CAP: usize> Segmenter<CAP> {
         out: &mut [u8],
         uri: impl Fn(u64, &mut dyn Write) -> fmt::Result,
     ) -> Result<usize, PlaylistTooLarge> {
+        let listed = self.listed();
+        let playlist = Playlist {
+            segments: listed,
+            media_sequence: listed.first().map_or(self.next, |s| s.sequence),
+            target_s: self.target_s,
+            discontinuity_sequence: self.discontinuity_sequence,
+            ended: self.ended,
+            event: false,
+        };
+        playlist.write(out, uri)
+    }
+}
+
+/// A media playlist to write: a [`Segmenter`]'s sliding window, or every
+/// segment of a recording kept by the caller (`event`).
+#[derive(Clone, Copy, Debug)]
+pub struct Playlist<'a> {
+    /// The listed segments, oldest first.
+    pub segments: &'a [Segment],
+    /// `#EXT-X-MEDIA-SEQUENCE`: the first listed segment's sequence number.
+    pub media_sequence: u64,
+    /// `#EXT-X-TARGETDURATION` ([`Segmenter::target_duration`]).
+    pub target_s: u32,
+    /// `#EXT-X-DISCONTINUITY-SEQUENCE`: discontinuities that left the list.
+    pub discontinuity_sequence: u64,
+    /// `#EXT-X-ENDLIST`.
+    pub ended: bool,
+    /// `#EXT-X-PLAYLIST-TYPE:EVENT`: segments are only ever appended (a
+    /// recording; players may seek back to its start).
+    pub event: bool,
+}
+
+impl Playlist<'_> {
+    /// Writes the playlist into `out` (segment URIs from `uri`); returns its length.
+    pub fn write(
+        &self,
+        out: &mut [u8],
+        uri: impl Fn(u64, &mut dyn Write) -> fmt::Result,
+    ) -> Result<usize, PlaylistTooLarge> {
         let mut w = SliceWriter { out, len: 0 };
-        self.playlist(&mut w, uri).map_err(|_| PlaylistTooLarge)?;
+        self.write_to(&mut w, uri).map_err(|_| PlaylistTooLarge)?;
         Ok(w.len)
     }
 
-    fn playlist(&self, w: &mut dyn Write, uri: impl Fn(u64, &mut dyn Write) -> fmt::Result) -> fmt::Result {
-        let listed = self.listed();
+    fn write_to(&self, w: &mut dyn Write, uri: impl Fn(u64, &mut dyn Write) -> fmt::Result) -> fmt::Result {
         w.write_str("#EXTM3U\n#EXT-X-VERSION:3\n")?;
+        if self.event {
+            w.write_str("#EXT-X-PLAYLIST-TYPE:EVENT\n")?;
+        }
         writeln!(w, "#EXT-X-TARGETDURATION:{}", self.target_s)?;
-        writeln!(w, "#EXT-X-MEDIA-SEQUENCE:{}", listed.first().map_or(self.next, |s| s.sequence))?;
+        writeln!(w, "#EXT-X-MEDIA-SEQUENCE:{}", self.media_sequence)?;
         if self.discontinuity_sequence > 0 {
             writeln!(w, "#EXT-X-DISCONTINUITY-SEQUENCE:{}", self.discontinuity_sequence)?;
         }
-        for s in listed {
+        for s in self.segments {
             if s.discontinuity {
                 w.write_str("#EXT-X-DISCONTINUITY\n")?;
             }

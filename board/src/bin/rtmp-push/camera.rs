@@ -2,6 +2,7 @@
 
 use board::audio::{AudioConfig, AudioIn};
 use board::camera::{Camera, CameraConfig};
+use board::hls::HlsOptions;
 use board::pipeline::{Codec, LinkOptions, Rtmp};
 use board::serve::{RtmpServer, ServeOptions};
 use board::sys::Sys;
@@ -11,11 +12,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
+use crate::oss_args::OssArgs;
+
 pub const USAGE: &str = "usage: rtmp-push camera [URL] [OPTIONS]
 
 Streams the camera through the hardware encoder (H.264, or H.265 as Enhanced
-RTMP with --codec h265), with --audio the microphone too (AAC). Without URL, starts a local RTMP server on a free
-loopback port, publishes to it, records ./recordings/live/camera.flv and
+RTMP with --codec h265), with --audio the microphone too (AAC). Without URL,
+starts a local RTMP server on a free loopback port, publishes to it, records
+./recordings/live/camera.flv (or, with --hls DIR, HLS segments and a playlist
+in DIR/live/camera/, which a power cut can only cost the last segment of) and
 prints that path.
 
 Options:
@@ -24,7 +29,11 @@ Options:
   --bitrate BPS       video bits per second (default 1000000)
   --codec h264|h265   video codec (default h264; h265 needs a server that takes
                       Enhanced RTMP: YouTube, SRS 6, Node-Media-Server 4, ffmpeg 6.1+)
+  --gop SECS          keyframe interval (default 1); for HLS and OSS LiveChannels
+                      set it to the fragment duration (FragDuration)
   --audio             add the microphone (48 kHz mono AAC)
+  --hls DIR           with no URL: record HLS into DIR instead of an FLV file
+  --hls-fragment SECS HLS segment length (default 5)
   --duration SECS     stop after this long (default: until Ctrl-C)
   --max-retries N     reconnect tries after a failure (default: for ever; 0: never)
   --link-timeout SECS a link that stops moving this long is dead (default 10)
@@ -33,12 +42,16 @@ Options:
   --stats-json        one JSON line a second on standard output (state, bitrate,
                       fps, queue, encoder bitrate, drops by kind, reconnects, RTT)
   -q, --quiet         no status line
+  --oss-*             sign the URL for an OSS LiveChannel (see rtmp-push --help)
 
 On a terminal a status line is printed every second:
   00:01:23 live  942 kbit/s  29.9 fps  queue 12 ms  enc 1000 kbit/s  drops 0  reconnects 1  rtt 3 ms";
 
 struct Options {
     url: Option<String>,
+    gop: Duration,
+    hls: Option<HlsOptions>,
+    oss: OssArgs,
     camera: CameraConfig,
     bitrate: u32,
     codec: Codec,
@@ -52,6 +65,9 @@ struct Options {
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut o = Options {
         url: None,
+        gop: Duration::from_secs(1),
+        hls: None,
+        oss: OssArgs::default(),
         camera: CameraConfig::default(),
         bitrate: 1_000_000,
         codec: Codec::H264,
@@ -62,7 +78,11 @@ fn parse(args: &[String]) -> Result<Options, String> {
         link: LinkOptions::default(),
     };
     let mut it = args.iter();
+    let mut fragment = None;
     while let Some(a) = it.next() {
+        if o.oss.take(a, || it.next().cloned())? {
+            continue;
+        }
         let mut value = |name: &str| it.next().cloned().ok_or(format!("{name} needs a value"));
         match a.as_str() {
             "-h" | "--help" => {
@@ -95,6 +115,23 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 }
             }
             "--audio" => o.audio = true,
+            "--gop" => {
+                let secs: f64 = value("--gop")?
+                    .parse()
+                    .ok()
+                    .filter(|s| (0.1..=60.0).contains(s))
+                    .ok_or("--gop must be 0.1..60 s")?;
+                o.gop = Duration::from_secs_f64(secs);
+            }
+            "--hls" => o.hls = Some(HlsOptions { keep: true, ..HlsOptions::new(value("--hls")?) }),
+            "--hls-fragment" => {
+                let secs: f64 = value("--hls-fragment")?
+                    .parse()
+                    .ok()
+                    .filter(|s| (0.5..=60.0).contains(s))
+                    .ok_or("--hls-fragment must be 0.5..60 s")?;
+                fragment = Some((secs * 1000.0) as u32);
+            }
             "--stats-json" => o.stats_json = true,
             "--no-adaptive" => o.link.adaptive_bitrate = false,
             "--max-retries" => {
@@ -128,6 +165,17 @@ fn parse(args: &[String]) -> Result<Options, String> {
             _ => return Err(format!("unexpected argument {a}")),
         }
     }
+    match (&mut o.hls, fragment) {
+        (Some(h), Some(ms)) => {
+            h.config.target_ms = ms;
+            h.config.max_ms = 3 * ms;
+        }
+        (None, Some(_)) => return Err("--hls-fragment needs --hls DIR".into()),
+        _ => {}
+    }
+    if o.hls.is_some() && o.url.is_some() {
+        return Err("--hls records locally: give no URL (rtmp-serve --hls makes HLS of a pushed stream)".into());
+    }
     Ok(o)
 }
 
@@ -139,16 +187,21 @@ struct Local {
     recording: PathBuf,
 }
 
-fn start_local() -> Result<Local, String> {
+fn start_local(hls: Option<HlsOptions>) -> Result<Local, String> {
     let dir = PathBuf::from("recordings");
+    let recording = match &hls {
+        Some(h) => h.dir.join("live").join("camera").join(&h.playlist),
+        None => dir.join("live").join("camera.flv"),
+    };
+    let record = hls.is_none().then(|| dir.clone());
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
-    let record = dir.clone();
     let thread = std::thread::spawn(move || {
         let opts = ServeOptions {
             listen: "127.0.0.1:0".parse().expect("a socket address"),
-            record: Some(record),
+            record,
+            hls,
             log: false,
             ..ServeOptions::default()
         };
@@ -163,14 +216,14 @@ fn start_local() -> Result<Local, String> {
         server.run(&flag)
     });
     let addr = rx.recv().map_err(|_| "the local server did not start".to_string())??;
-    Ok(Local { addr, stop, thread, recording: dir.join("live").join("camera.flv") })
+    Ok(Local { addr, stop, thread, recording })
 }
 
 pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let o = parse(args).map_err(|e| format!("{e}\n\n{USAGE}"))?;
     let local = match &o.url {
         Some(_) => None,
-        None => Some(start_local()?),
+        None => Some(start_local(o.hls.clone())?),
     };
     let url = match (&o.url, &local) {
         (Some(u), _) => u.clone(),
@@ -181,6 +234,10 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let mut rtmp = Rtmp::from_url(&url)?;
     rtmp.set_bitrate(o.bitrate);
     rtmp.set_codec(o.codec)?;
+    rtmp.set_gop(o.gop)?;
+    if let Some(signer) = o.oss.signer()? {
+        rtmp.set_oss_signer(signer)?;
+    }
     rtmp.set_link_options(o.link)?;
     rtmp.bind_camera(Camera::open(&sys, o.camera)?)?;
     if o.audio {

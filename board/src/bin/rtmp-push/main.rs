@@ -14,7 +14,7 @@
 //! stream key is never printed.
 
 use board::file_push::{push_flv, FilePushEvent, FilePushOptions};
-use board::push::PushOptions;
+use board::push::{PushOptions, PushTarget};
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -41,11 +41,12 @@ Options:
                       next keyframe: N tries (default: for ever; 0: never)
   --stats-json        one JSON line a second on standard output
   -q, --quiet         no status line
-  -h, --help          this text";
+  -h, --help          this text
+";
 
 struct Args {
     source: String,
-    url: String,
+    target: PushTarget,
     fast: bool,
     quiet: bool,
     stats_json: bool,
@@ -60,11 +61,15 @@ fn parse_args() -> Result<Args, String> {
     let mut stats_json = false;
     let mut max_retries = None;
     let mut opts = PushOptions::default();
+    let mut oss = OssArgs::default();
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
+        if oss.take(&a, || it.next())? {
+            continue;
+        }
         match a.as_str() {
             "-h" | "--help" => {
-                println!("{USAGE}");
+                println!("{USAGE}\n{}", oss_args::USAGE);
                 std::process::exit(0);
             }
             "--fast" => fast = true,
@@ -105,10 +110,16 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     let [source, url]: [String; 2] = positional.try_into().map_err(|_| "expected SOURCE and URL".to_string())?;
-    Ok(Args { source, url, fast, quiet, stats_json, max_retries, opts })
+    let target = match oss.signer()? {
+        Some(signer) => PushTarget::oss(url, signer).map_err(|e| e.to_string())?,
+        None => PushTarget::new(url),
+    };
+    Ok(Args { source, target, fast, quiet, stats_json, max_retries, opts })
 }
 
 mod camera;
+mod oss_args;
+use oss_args::OssArgs;
 
 fn main() -> ExitCode {
     let all: Vec<String> = std::env::args().skip(1).collect();
@@ -216,7 +227,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     // Bytes of earlier connections, for the status line's running total.
     let mut before = 0u64;
     let mut last_conn = 0u64;
-    let stats = push_flv(&mut input, &args.source, &args.url, opts, |e| match e {
+    let stats = push_flv(&mut input, &args.source, &args.target, opts, |e| match e {
         FilePushEvent::Connected { reconnect } => {
             if reconnect {
                 status.reconnects += 1;
