@@ -88,10 +88,10 @@ fn tmp(path: &Path) -> PathBuf {
 }
 
 impl HlsStream {
-    /// Starts `opts.dir/<app>/<name>/`, removing the segments and playlist a
-    /// previous publish of the same name left there.
-    pub fn create(opts: &HlsOptions, app: &str, name: &str) -> io::Result<HlsStream> {
-        let dir = opts.dir.join(app).join(name);
+    /// Starts `opts.dir/<rel>/` (the server uses `<app>/<name>`), removing
+    /// the segments and playlist a previous publish there left.
+    pub fn create(opts: &HlsOptions, rel: &Path) -> io::Result<HlsStream> {
+        let dir = opts.dir.join(rel);
         std::fs::create_dir_all(&dir)?;
         for entry in std::fs::read_dir(&dir)? {
             let path = entry?.path();

@@ -41,7 +41,8 @@ impl Secret {
         Secret(bytes.into())
     }
 
-    fn bytes(&self) -> &[u8] {
+    /// The secret's bytes, for signing. Never print them.
+    pub fn expose(&self) -> &[u8] {
         &self.0
     }
 }
@@ -110,7 +111,7 @@ impl OssSigner {
 
     /// Adds an STS security token (temporary AccessKeys); tokens are text.
     pub fn with_security_token(mut self, token: Secret) -> Result<OssSigner, std::str::Utf8Error> {
-        std::str::from_utf8(token.bytes())?;
+        std::str::from_utf8(token.expose())?;
         self.security_token = Some(token);
         Ok(self)
     }
@@ -142,8 +143,8 @@ impl OssSigner {
                 _ => return Err(OssSignError::Query),
             },
         };
-        let secret = self.secret.bytes();
-        let token = self.security_token.as_ref().and_then(|t| std::str::from_utf8(t.bytes()).ok());
+        let secret = self.secret.expose();
+        let token = self.security_token.as_ref().and_then(|t| std::str::from_utf8(t.expose()).ok());
         let grant = Grant { bucket, channel: parsed.stream_base_name(), playlist, security_token: token, expires };
         let key = AccessKey::new(&self.key_id, secret);
         let mut buf = vec![0u8; 1024];
@@ -205,7 +206,7 @@ impl OssIngest {
             return Err(bad_name("LiveChannel URLs are rtmp://host/live/CHANNEL?signature"));
         }
         let (channel, query) = name.split_once('?').unwrap_or((name, ""));
-        let key = AccessKey::new(&self.key_id, self.secret.bytes());
+        let key = AccessKey::new(&self.key_id, self.secret.expose());
         let verified = oss::verify(query, &self.bucket, channel, &key, now).map_err(|e| OssRefusal {
             status: match e {
                 VerifyError::MissingParameter(_) | VerifyError::Malformed | VerifyError::TooManyParameters => {

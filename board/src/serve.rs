@@ -16,9 +16,10 @@
 
 use crate::hls::{HlsOptions, HlsStream};
 use crate::net::{random_bytes, write_gathered};
+use crate::oss::OssIngest;
 use crate::tls::Transport;
 use rtmp_core::chunk::DetachedMessage;
-use rtmp_core::flv::media::MediaRole;
+use rtmp_core::flv::media::{AudioCodec, AudioTag, MediaRole, VideoCodec, VideoTag};
 use rtmp_core::flv::{self, TagType};
 use rtmp_core::message::type_id;
 use rtmp_core::session::{CloseReason, Server, ServerConfig, ServerEvent};
@@ -69,6 +70,12 @@ pub struct ServeOptions {
     pub tls: Option<TlsListen>,
     /// Also write every live stream as HLS (`dir/<app>/<name>/playlist.m3u8`).
     pub hls: Option<HlsOptions>,
+    /// Behave as an Aliyun OSS LiveChannel ingest: publishes need a signed
+    /// URL (`rtmp://host/live/CHANNEL?OSSAccessKeyId=..&Expires=..&Signature=..`),
+    /// video must be H.264, other audio than AAC is dropped (counted in
+    /// [`ServeStats::filtered`]), and HLS goes to `dir/<CHANNEL>/` under the
+    /// playlist name the URL signs, if any.
+    pub oss: Option<OssIngest>,
 }
 
 /// Where and with what certificate to serve RTMPS.
@@ -96,6 +103,7 @@ impl Default for ServeOptions {
             log: true,
             tls: None,
             hls: None,
+            oss: None,
         }
     }
 }
@@ -117,6 +125,10 @@ pub struct ServeStats {
     pub messages_out: u64,
     /// Media messages a slow player skipped.
     pub dropped: u64,
+    /// Media messages an ingest rule left out (OSS: audio other than AAC).
+    pub filtered: u64,
+    /// Publishes refused (bad name, already publishing, OSS signature).
+    pub publishes_refused: u64,
 }
 
 /// A media message, shared by every player that sends it.
@@ -168,12 +180,15 @@ struct Stream {
     recorder: Option<Recorder>,
     /// HLS out of this stream (with `ServeOptions::hls`).
     hls: Option<HlsStream>,
+    /// Published through the OSS ingest: its codec rules apply.
+    oss: bool,
 }
 
 /// What a session event asks the server to do (owned, so the session can be used again).
 enum Action {
     Connected(String),
-    Publish(u32, String),
+    /// Stream id, name without and with its query.
+    Publish(u32, String, String),
     Play(u32, String),
     Media(u32, Frame),
     StreamClosed(u32),
@@ -507,7 +522,7 @@ impl RtmpServer {
             let Some(action) = c.session.poll_event().map(|e| match e {
                 ServerEvent::Connected { app } => Action::Connected(app.to_string()),
                 ServerEvent::PublishRequest { stream_id, name, .. } => {
-                    Action::Publish(stream_id, name.base_name().to_string())
+                    Action::Publish(stream_id, name.base_name().to_string(), name.as_str().to_string())
                 }
                 ServerEvent::PlayRequest { stream_id, name } => Action::Play(stream_id, name.base_name().to_string()),
                 ServerEvent::Media { stream_id, type_id, timestamp, payload } => {
@@ -522,7 +537,7 @@ impl RtmpServer {
             count += 1;
             match action {
                 Action::Connected(app) => c.app = app,
-                Action::Publish(sid, name) => self.on_publish(i, sid, name),
+                Action::Publish(sid, name, full) => self.on_publish(i, sid, name, &full),
                 Action::Play(sid, name) => self.on_play(i, sid, name),
                 Action::Media(sid, frame) => self.on_media(i, sid, frame),
                 Action::StreamClosed(sid) => self.on_stream_closed(i, sid),
@@ -544,17 +559,38 @@ impl RtmpServer {
         }
     }
 
-    fn on_publish(&mut self, i: usize, sid: u32, name: String) {
+    fn on_publish(&mut self, i: usize, sid: u32, name: String, full_name: &str) {
         let Some(c) = self.conns[i].as_mut() else { return };
-        let (peer, app) = (c.peer, c.app.clone());
+        let (peer, mut app) = (c.peer, c.app.clone());
         if !safe_name(&app, true) || !safe_name(&name, false) {
             let _ = c.session.reject(sid, "NetStream.Publish.BadName", "Invalid stream name");
+            self.stats.publishes_refused += 1;
             self.log(format_args!("{peer}: publish refused: invalid app or stream name"));
             return;
+        }
+        let mut hls_dir = PathBuf::from(&app).join(&name);
+        let mut hls_playlist = None;
+        if let Some(oss) = &self.opts.oss {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            match oss.authorize(&app, full_name, now) {
+                Ok(ch) => {
+                    // `BUCKET/live` (oss2's path-style URL) is the same channel.
+                    app = String::from("live");
+                    hls_dir = PathBuf::from(&ch.channel);
+                    hls_playlist = ch.playlist;
+                }
+                Err(refusal) => {
+                    let _ = c.session.reject(sid, refusal.status, &refusal.description);
+                    self.stats.publishes_refused += 1;
+                    self.log(format_args!("{peer}: publish {app}/{name} refused: {}", refusal.description));
+                    return;
+                }
+            }
         }
         let key = format!("{app}/{name}");
         if self.streams.get(&key).is_some_and(|s| s.publisher.is_some()) {
             let _ = c.session.reject(sid, "NetStream.Publish.BadName", "Already publishing");
+            self.stats.publishes_refused += 1;
             self.log(format_args!("{peer}: publish {key} refused: already publishing"));
             return;
         }
@@ -577,7 +613,13 @@ impl RtmpServer {
         self.stats.publishes += 1;
         let hls = match &self.opts.hls {
             // HLS is a by-product: a stream that cannot have it is still served.
-            Some(opts) => HlsStream::create(opts, &app, &name)
+            Some(opts) if hls_playlist.is_some() => {
+                let opts = HlsOptions { playlist: hls_playlist.unwrap_or_default(), ..opts.clone() };
+                HlsStream::create(&opts, &hls_dir)
+                    .inspect_err(|e| self.log(format_args!("{peer}: HLS for {key} off: {e}")))
+                    .ok()
+            }
+            Some(opts) => HlsStream::create(opts, &hls_dir)
                 .inspect_err(|e| self.log(format_args!("{peer}: HLS for {key} off: {e}")))
                 .ok(),
             None => None,
@@ -586,6 +628,7 @@ impl RtmpServer {
         s.publisher = Some((i, sid));
         s.recorder = recorder;
         s.hls = hls;
+        s.oss = self.opts.oss.is_some();
         self.log(format_args!("{peer}: publishing {key}"));
     }
 
@@ -621,6 +664,26 @@ impl RtmpServer {
             return;
         };
         self.stats.messages_in += 1;
+        if self.streams.get(&key).is_some_and(|s| s.oss) {
+            // OSS LiveChannel: H.264 video only; audio other than AAC is discarded.
+            match frame.type_id {
+                type_id::AUDIO if !AudioTag::parse(&frame.body).is_ok_and(|t| t.codec == AudioCodec::Aac) => {
+                    self.stats.filtered += 1;
+                    return;
+                }
+                type_id::VIDEO => match VideoTag::parse(&frame.body).map(|t| t.codec) {
+                    Ok(VideoCodec::Avc) => {}
+                    other => {
+                        let got = other.map_or_else(|_| String::from("an unreadable video tag"), |c| format!("{c:?}"));
+                        if let Some(c) = self.conns[i].as_mut() {
+                            c.dead = Some(format!("OSS LiveChannel takes H.264 video only, not {got}"));
+                        }
+                        return;
+                    }
+                },
+                _ => {}
+            }
+        }
         if frame.type_id == type_id::DATA_AMF0 {
             // `@setDataFrame onMetaData {..}` is kept and sent on as `onMetaData {..}`.
             match frame.body.strip_prefix(SET_DATA_FRAME) {

@@ -13,9 +13,11 @@
 
 use board::hls::HlsOptions;
 use board::http::FileServer;
+use board::oss::{OssIngest, Secret};
 use board::serve::{RtmpServer, ServeOptions, TlsListen};
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -36,6 +38,17 @@ Options:
   --hls-window N         segments listed in the playlist (default 3)
   --http ADDR:PORT       serve the HLS directory over HTTP (GET, CORS allowed), so a
                          browser plays http://ADDR:PORT/<app>/<name>/playlist.m3u8
+  --hls-playlist NAME    the playlist's file name (default playlist.m3u8)
+  --oss-bucket BUCKET    behave as an Aliyun OSS LiveChannel ingest (needs --hls DIR):
+                         publishes to rtmp://ADDR:PORT/live/CHANNEL need a URL signed
+                         for /BUCKET/CHANNEL (as oss2's sign_rtmp_url or rtmp-oss sign
+                         make it), checked with:
+  --oss-key-id ID        the AccessKey id, and
+  --oss-key-secret-file FILE  the file holding its secret.
+                         Video must be H.264; audio other than AAC is dropped and
+                         counted; HLS goes to DIR/CHANNEL/ (FragDuration =
+                         --hls-fragment, FragCount = --hls-window, PlaylistName =
+                         --hls-playlist, unless the URL signs a playlistName)
   --tls-listen ADDR:PORT also serve RTMPS there (port 0 picks one), with:
   --tls-cert PEM         the certificate chain (server certificate first)
   --tls-key PEM          its private key
@@ -52,6 +65,7 @@ fn parse_args() -> Result<(ServeOptions, Option<SocketAddr>), String> {
     let (mut tls_listen, mut tls_cert, mut tls_key) = (None, None, None);
     let (mut hls, mut fragment, mut window): (Option<HlsOptions>, Option<u32>, Option<usize>) = (None, None, None);
     let mut http: Option<SocketAddr> = None;
+    let (mut playlist, mut oss_bucket, mut oss_key_id, mut oss_secret) = (None, None, None, None);
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
@@ -74,6 +88,10 @@ fn parse_args() -> Result<(ServeOptions, Option<SocketAddr>), String> {
             }
             "--tls-cert" => tls_cert = Some(value("--tls-cert")?.into()),
             "--hls" => hls = Some(HlsOptions::new(value("--hls")?)),
+            "--hls-playlist" => playlist = Some(value("--hls-playlist")?),
+            "--oss-bucket" => oss_bucket = Some(value("--oss-bucket")?),
+            "--oss-key-id" => oss_key_id = Some(value("--oss-key-id")?),
+            "--oss-key-secret-file" => oss_secret = Some(PathBuf::from(value("--oss-key-secret-file")?)),
             "--http" => {
                 let v = value("--http")?;
                 http = Some(v.parse().map_err(|_| format!("--http: {v:?} is not ADDR:PORT (e.g. 127.0.0.1:8080)"))?);
@@ -137,9 +155,24 @@ fn parse_args() -> Result<(ServeOptions, Option<SocketAddr>), String> {
         if let Some(n) = window {
             h.config.window = n;
         }
-    } else if fragment.is_some() || window.is_some() || http.is_some() {
-        return Err("--hls-fragment, --hls-window and --http need --hls DIR".into());
+        if let Some(p) = playlist {
+            if !p.ends_with(".m3u8") || p.contains(['/', '\\']) || p.starts_with('.') {
+                return Err("--hls-playlist must be a file name ending in .m3u8".into());
+            }
+            h.playlist = p;
+        }
+    } else if fragment.is_some() || window.is_some() || http.is_some() || playlist.is_some() {
+        return Err("--hls-fragment, --hls-window, --hls-playlist and --http need --hls DIR".into());
     }
+    opts.oss = match (oss_bucket, oss_key_id, oss_secret) {
+        (None, None, None) => None,
+        (Some(bucket), Some(key_id), Some(file)) if hls.is_some() => {
+            let secret = Secret::from_file(&file).map_err(|e| e.to_string())?;
+            Some(OssIngest { bucket, key_id, secret })
+        }
+        (Some(_), Some(_), Some(_)) => return Err("--oss-bucket dumps HLS: it needs --hls DIR".into()),
+        _ => return Err("--oss-bucket, --oss-key-id and --oss-key-secret-file go together".into()),
+    };
     opts.hls = hls;
     opts.tls = match (tls_listen, tls_cert, tls_key) {
         (Some(listen), Some(cert), Some(key)) => Some(TlsListen { listen, cert, key }),
@@ -209,6 +242,11 @@ fn main() -> ExitCode {
     }
     let _ = std::io::stdout().flush();
     let result = server.run(&stop);
+    let s = server.stats();
+    eprintln!(
+        "rtmp-serve: {} connections ({} refused, {} failed), {} publishes ({} refused), {} messages in, {} out, {} skipped by slow players, {} filtered",
+        s.connections, s.refused, s.failed, s.publishes, s.publishes_refused, s.messages_in, s.messages_out, s.dropped, s.filtered
+    );
     // The HTTP thread stops with the same flag (set by a signal; set here
     // when the RTMP server ended for another reason).
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
