@@ -43,10 +43,11 @@ if [ ! -f target/peers/node_modules/node-media-server/bin/app.js ]; then
 fi
 # A current ffmpeg (9.x: Enhanced RTMP, libx265, RTMPS) from the imageio-ffmpeg
 # wheel: the HEVC reference. Installed into target/peers/py, not the system.
-# m3u8 reads the HLS playlists.
-if [ ! -d target/peers/py/imageio_ffmpeg ] || [ ! -d target/peers/py/m3u8 ]; then
+# m3u8 reads the HLS playlists; oss2 (Aliyun's SDK) is the reference for
+# OSS LiveChannel URL signing.
+if [ ! -d target/peers/py/imageio_ffmpeg ] || [ ! -d target/peers/py/m3u8 ] || [ ! -d target/peers/py/oss2 ]; then
     python3 -m pip install --quiet --disable-pip-version-check --break-system-packages \
-        --target target/peers/py imageio-ffmpeg m3u8
+        --target target/peers/py imageio-ffmpeg m3u8 oss2
 fi
 rustup target add thumbv7em-none-eabihf riscv32imac-unknown-none-elf riscv64gc-unknown-linux-gnu
 if ! cargo fuzz --version > /dev/null 2>&1; then
@@ -106,6 +107,9 @@ cargo test -p board --locked --test ts_peers -- --ignored
 ok
 step "HLS: rtmp-serve --hls fed by ffmpeg and rtmp-push; m3u8 parses the playlist; ffmpeg decodes it identical to the source"
 cargo test -p board --locked --test hls_peers -- --ignored
+ok
+step "OSS LiveChannel: rtmp-oss sign equal to oss2; rtmp-serve --oss-bucket takes oss2's URLs, refuses expired/forged/unsigned ones with OSS codes, drops MP3, refuses H.265; rtmp-push re-signs at a reconnect"
+cargo test -p board --locked --test oss_peers -- --ignored
 ok
 step "RTMPS: NMS 4 and nginx behind TLS termination, certificate refusals, hostile TLS servers, rtmp-serve --tls-listen with ffmpeg 9"
 cargo test -p board --locked --test rtmps_peers -- --ignored --test-threads 2

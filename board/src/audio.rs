@@ -161,6 +161,7 @@ pub struct AacEncoder {
     channels: usize,
     pending: Vec<i16>,
     out: Vec<u8>,
+    config: AacConfig,
 }
 
 impl fmt::Debug for AacEncoder {
@@ -184,8 +185,20 @@ impl AacEncoder {
             audio_object_type: AudioObjectType::Mpeg4LowComplexity,
         })
         .map_err(|e| AacError(format!("{e:?}")))?;
-        let channels = usize::from(channels.clamp(1, 2));
-        Ok(AacEncoder { enc, channels, pending: Vec::new(), out: vec![0; 8192] })
+        let frequency_index = rtmp_core::flv::aac::SAMPLE_RATES
+            .iter()
+            .position(|&r| r == sample_rate)
+            .ok_or_else(|| AacError(format!("{sample_rate} Hz is not an AAC sample rate")))?;
+        let channels = channels.clamp(1, 2);
+        let config = AacConfig { object_type: 2, frequency_index: frequency_index as u8, channels };
+        Ok(AacEncoder { enc, channels: usize::from(channels), pending: Vec::new(), out: vec![0; 8192], config })
+    }
+
+    /// The configuration of the frames it makes (AAC-LC, its rate and
+    /// channels), known before the first frame: a stream's AAC sequence
+    /// header can go out with its first video keyframe.
+    pub fn config(&self) -> AacConfig {
+        self.config
     }
 
     /// Adds interleaved samples; returns the encoded AAC frames that became

@@ -108,3 +108,63 @@ fn hls_over_http_plays_in_ffmpeg_and_nothing_outside_is_served() {
 fn decoded_url(url: &str, s: &str) -> Vec<String> {
     common::decoded_md5s(Path::new("ffmpeg"), std::ffi::OsStr::new(url), s)
 }
+
+#[test]
+#[ignore = "needs ffmpeg and m3u8 (PyPI); run by scripts/test.sh"]
+fn camera_to_rtmp_serve_hls_and_camera_recording_hls_locally() {
+    // The camera (host SDK, H.264 + AAC, a keyframe a second) pushed to
+    // rtmp-serve --hls: the HLS decodes identically to the server's FLV
+    // recording of the same publish.
+    let hls = scratch("hls-camera");
+    let serve =
+        start_serve("hls-camera-serve", &["--hls", hls.to_str().unwrap(), "--hls-fragment", "2", "--hls-window", "15"]);
+    let push = env!("CARGO_BIN_EXE_rtmp-push");
+    let out = run(Command::new(push).args([
+        "camera",
+        &serve.url("live/cam"),
+        "--audio",
+        "--gop",
+        "1",
+        "--duration",
+        "7",
+        "-q",
+    ]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    wait_complete(&serve, "live/cam/playlist.m3u8");
+    let flv = serve.recording("live", "cam");
+    check_hls(&hls.join("live/cam/playlist.m3u8"), &flv, 2.0, 1.0, &["v", "a"]);
+
+    // Without a URL, --hls DIR records HLS through the embedded server:
+    // every segment kept and listed (an EVENT playlist), ENDLIST at the end.
+    let dir = scratch("hls-camera-local");
+    let out = run(Command::new(push).current_dir(&dir).args([
+        "camera",
+        "--hls",
+        "rec",
+        "--hls-fragment",
+        "2",
+        "--gop",
+        "1",
+        "--audio",
+        "--duration",
+        "7",
+    ]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(printed.trim(), "rec/live/camera/playlist.m3u8");
+    let playlist = dir.join(printed.trim());
+    let text = std::fs::read_to_string(&playlist).unwrap();
+    assert!(text.contains("#EXT-X-PLAYLIST-TYPE:EVENT\n") && text.ends_with("#EXT-X-ENDLIST\n"), "{text}");
+    let (_, sequence, segs, ended) = common::hls::parse_m3u8(&playlist);
+    assert!(ended && sequence == 0 && segs.len() >= 3, "{text}");
+    for (i, (uri, _)) in segs.iter().enumerate() {
+        assert_eq!(uri, &format!("{i}.ts"), "every segment listed, from the first");
+    }
+    // The camera's summary line says how many video frames it sent.
+    let err = String::from_utf8_lossy(&out.stderr);
+    let sent: usize =
+        err.split("sent ").nth(1).and_then(|s| s.split(' ').next()).and_then(|n| n.parse().ok()).expect(&err);
+    let frames = decoded(&playlist, "v").len();
+    assert!(frames == sent && frames >= 150, "decoded {frames} of {sent} frames sent");
+    eprintln!("camera: {} local segments, {frames} frames decoded of {sent} sent", segs.len());
+}

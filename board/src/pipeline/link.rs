@@ -74,6 +74,9 @@ pub(super) struct Network {
     pub(super) bitrate: u32,
     /// Bits per second of audio (reserved out of the link's estimate).
     pub(super) audio_bps: u32,
+    /// The AAC configuration when there is audio: its sequence header goes
+    /// out with the first keyframe of each connection.
+    pub(super) audio_header: Option<AacConfig>,
     pub(super) last_error: Arc<Mutex<Option<String>>>,
 }
 
@@ -367,6 +370,17 @@ impl Network {
             Verdict::Send => {}
         }
         let ts = live.timestamps.map(rtmp_ms(pts, self.epoch_us));
+        if let (FrameKind::Keyframe, None, Some(c)) = (kind, live.audio_config, self.audio_header) {
+            // The AAC sequence header with the first keyframe, before any
+            // audio frame: a server that fixes its streams at the first
+            // keyframe (HLS segmenters, recorders) then knows of the audio.
+            if let Err(e) = push.send(8, ts, &[&c.sequence_header()]) {
+                drop(stream);
+                Counters::add(&self.counters.drop_disconnected, 1);
+                return Err(Ended::Failed(e));
+            }
+            live.audio_config = Some(c);
+        }
         let counters = &*self.counters;
         let Live { packager, adapt, .. } = live;
         let result = send_stream_with(push, &stream, packager, ts, |p| adapt.observe(counters, p, Some(pts)));

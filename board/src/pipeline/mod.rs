@@ -333,6 +333,7 @@ impl Rtmp {
                 venc,
                 audio_rx,
                 audio_bps: metadata.audio_kbps.map_or(0, |k| (k * 1000.0) as u32 + 8_000),
+                audio_header: aac.as_ref().map(AacEncoder::config),
                 metadata,
                 epoch_us,
                 stop: stop.clone(),
