@@ -20,6 +20,7 @@ step "prerequisites"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 apt_packages=(nginx-light libnginx-mod-rtmp libnginx-mod-stream ffmpeg python3 python3-pip time libclang-dev libopenh264-dev libx265-dev openssl
+    chromium
     gcc-riscv64-linux-gnu g++-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user)
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -40,6 +41,11 @@ fi
 if [ ! -f target/peers/node_modules/node-media-server/bin/app.js ]; then
     mkdir -p target/peers
     npm install --silent --no-audit --no-fund --prefix target/peers node-media-server@4 > /dev/null
+fi
+# hls.js plays HLS in Debian's Chromium, driven by playwright-core (which,
+# unlike the full playwright package, downloads no browser).
+if [ ! -d target/peers/node_modules/playwright-core ] || [ ! -d target/peers/node_modules/hls.js ]; then
+    npm install --silent --no-audit --no-fund --prefix target/peers playwright-core@1 hls.js@1 > /dev/null
 fi
 # A current ffmpeg (9.x: Enhanced RTMP, libx265, RTMPS) from the imageio-ffmpeg
 # wheel: the HEVC reference. Installed into target/peers/py, not the system.
@@ -107,6 +113,9 @@ cargo test -p board --locked --test ts_peers -- --ignored
 ok
 step "HLS: rtmp-serve --hls fed by ffmpeg and rtmp-push; m3u8 parses the playlist; ffmpeg decodes it identical to the source"
 cargo test -p board --locked --test hls_peers -- --ignored
+ok
+step "a browser plays the camera: Chromium + hls.js (playwright-core) from rtmp-serve --http; screenshot in target/test-output/hls-browser.png"
+cargo test -p board --locked --test browser_hls -- --ignored --nocapture
 ok
 step "OSS LiveChannel: rtmp-oss sign equal to oss2; rtmp-serve --oss-bucket takes oss2's URLs, refuses expired/forged/unsigned ones with OSS codes, drops MP3, refuses H.265; rtmp-push re-signs at a reconnect"
 cargo test -p board --locked --test oss_peers -- --ignored

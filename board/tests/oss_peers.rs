@@ -312,8 +312,7 @@ fn rtmp_push_signs_again_when_it_reconnects() {
         SECRET,
     )])
     .remove(0);
-    let once =
-        Command::new(env!("CARGO_BIN_EXE_rtmp-push")).args(args(&fixed)).stderr(Stdio::piped()).spawn().unwrap();
+    let once = Command::new(env!("CARGO_BIN_EXE_rtmp-push")).args(args(&fixed)).stderr(Stdio::piped()).spawn().unwrap();
     // rtmp-push signing itself, each signature valid 2 s.
     let resign = Command::new(env!("CARGO_BIN_EXE_rtmp-push"))
         .args(["--oss-key-id", KEY_ID, "--oss-key-secret-file", secret.to_str().unwrap(), "--oss-bucket", BUCKET])
