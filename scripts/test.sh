@@ -138,6 +138,9 @@ ok
 step "RTMPS push benchmark against ffmpeg 9 (CPU time, peak RSS)"
 benches/push_rtmps_vs_ffmpeg.sh
 ok
+step "HLS benchmark: FLV to HLS segments, our TS muxer and segmenter against ffmpeg -c copy -f hls (CPU time, peak RSS)"
+benches/hls_vs_ffmpeg.sh
+ok
 step "relay benchmark against nginx-rtmp (server CPU per delivered MB, 1/10/50 players)"
 benches/relay_vs_nginx.sh
 ok

@@ -4,28 +4,10 @@
 //! Enhanced RTMP tag bodies. Only the packs' first bytes are read; the
 //! time is per frame.
 
-use board::camera::{Camera, CameraConfig};
-use board::sys::Sys;
-use board::venc::{Codec, Venc, VencConfig};
+use benches::encoder_gop as gop;
+use board::venc::Codec;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use rtmp_core::flv::video::VideoPackager;
-use std::time::Duration;
-
-/// One GOP of access units from the host encoder, each as its packs.
-fn gop(codec: Codec) -> Vec<Vec<Vec<u8>>> {
-    let sys = Sys::get().unwrap();
-    let cam = Camera::open(&sys, CameraConfig { width: 640, height: 480, fps: 120, depth: 2 }).unwrap();
-    let mut venc = Venc::create(&sys, VencConfig::h264(640, 480, 30, 1_000_000).with_codec(codec)).unwrap();
-    let mut frames = Vec::new();
-    while frames.len() < 30 {
-        let f = cam.frame(Some(Duration::from_secs(1))).unwrap().unwrap();
-        venc.send_frame(&f, Duration::ZERO).unwrap();
-        drop(f);
-        let s = venc.stream(Some(Duration::from_secs(1))).unwrap().unwrap();
-        frames.push(s.packs().map(|p| p.data.to_vec()).collect());
-    }
-    frames
-}
 
 fn package(c: &mut Criterion) {
     let mut group = c.benchmark_group("package_frame");
