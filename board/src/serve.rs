@@ -25,6 +25,7 @@ use rtmp_core::message::type_id;
 use rtmp_core::session::{CloseReason, Server, ServerConfig, ServerEvent};
 use rtmp_core::time::{Instant as CoreInstant, RtmpTimestamp};
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -613,15 +614,15 @@ impl RtmpServer {
         self.stats.publishes += 1;
         let hls = match &self.opts.hls {
             // HLS is a by-product: a stream that cannot have it is still served.
-            Some(opts) if hls_playlist.is_some() => {
-                let opts = HlsOptions { playlist: hls_playlist.unwrap_or_default(), ..opts.clone() };
+            Some(opts) => {
+                let opts = match hls_playlist {
+                    Some(playlist) => Cow::Owned(HlsOptions { playlist, ..opts.clone() }),
+                    None => Cow::Borrowed(opts),
+                };
                 HlsStream::create(&opts, &hls_dir)
                     .inspect_err(|e| self.log(format_args!("{peer}: HLS for {key} off: {e}")))
                     .ok()
             }
-            Some(opts) => HlsStream::create(opts, &hls_dir)
-                .inspect_err(|e| self.log(format_args!("{peer}: HLS for {key} off: {e}")))
-                .ok(),
             None => None,
         };
         let s = self.streams.entry(key.clone()).or_default();
