@@ -78,6 +78,11 @@ pub struct Segmenter<const CAP: usize = 32> {
     pending_discontinuity: bool,
     next: u64,
     last_ts: Option<u32>,
+    /// The last frame of the kind that paces the stream (video, or audio
+    /// without video), and the step to it: a segment closed at its last
+    /// frame lasts until that frame's end.
+    last_paced: Option<u32>,
+    frame_ms: u32,
     target_s: u32,
     /// Discontinuities in segments that have left the playlist.
     discontinuity_sequence: u64,
@@ -109,6 +114,8 @@ impl<const CAP: usize> Segmenter<CAP> {
             pending_discontinuity: false,
             next: 0,
             last_ts: None,
+            last_paced: None,
+            frame_ms: 0,
             target_s: cfg.target_ms.div_ceil(1000),
             discontinuity_sequence: 0,
             ended: false,
@@ -138,8 +145,8 @@ impl<const CAP: usize> Segmenter<CAP> {
             ahead.min(back) > self.cfg.jump_ms
         });
         if let (true, Some(last)) = (jump && self.open.is_some(), self.last_ts) {
-            // The old timeline ends at its last frame.
-            d = self.close(last);
+            // The old timeline ends with its last frame.
+            d = self.close(last.wrapping_add(self.frame_ms));
             self.pending_discontinuity = true;
         }
         let startable = !has_video || (video && keyframe);
@@ -147,7 +154,11 @@ impl<const CAP: usize> Segmenter<CAP> {
             None => startable,
             Some((_, start, _)) => {
                 let elapsed = timestamp_ms.wrapping_sub(start);
-                (elapsed >= self.cfg.target_ms && startable) || (elapsed >= self.cfg.max_ms && (video || !has_video))
+                // A keyframe up to half a frame early still ends the segment:
+                // a camera whose GOP equals the target stamps its keyframes
+                // with a few ms of jitter, and missing one doubles a segment.
+                let due = self.cfg.target_ms.saturating_sub(self.frame_ms / 2);
+                (elapsed >= due && startable) || (elapsed >= self.cfg.max_ms && (video || !has_video))
             }
         };
         if cut {
@@ -161,14 +172,22 @@ impl<const CAP: usize> Segmenter<CAP> {
             d.skip = true;
         }
         self.last_ts = Some(timestamp_ms);
+        if video || !has_video {
+            let step = self.last_paced.map_or(0, |p| timestamp_ms.wrapping_sub(p));
+            if step > 0 && step <= self.cfg.jump_ms {
+                self.frame_ms = step;
+            }
+            self.last_paced = Some(timestamp_ms);
+        }
         d
     }
 
     /// The stream ended: closes the open segment (its duration up to the
-    /// last frame) and marks the playlist ended.
+    /// end of the last frame, one frame interval after it) and marks the
+    /// playlist ended.
     pub fn end(&mut self) -> Decision {
         let d = match self.last_ts {
-            Some(end) => self.close(end),
+            Some(end) => self.close(end.wrapping_add(self.frame_ms)),
             None => Decision::default(),
         };
         self.ended = true;

@@ -80,9 +80,27 @@ fn window_slides_and_old_files_are_deleted_a_window_later() {
     assert_eq!(segs.iter().map(|s| s.2.as_str()).collect::<Vec<_>>(), ["17.ts", "18.ts", "19.ts"]);
     assert_eq!(deleted, (0..=13).collect::<Vec<u64>>());
     let end = s.end();
-    assert_eq!(end.closed.map(|c| (c.sequence, c.duration_ms)), Some((20, 0)));
+    // The last segment holds one frame: it lasts one frame interval.
+    assert_eq!(end.closed.map(|c| (c.sequence, c.duration_ms)), Some((20, 1000)));
     let (_, _, ended) = check_rfc8216(&playlist(&s));
     assert!(ended, "ENDLIST after the stream ends");
+}
+
+#[test]
+fn a_keyframe_a_little_early_still_cuts() {
+    // 30 fps with the GOP equal to the 1 s target, keyframes stamped 2 ms early.
+    let mut s: Segmenter<16> = Segmenter::new(HlsConfig { target_ms: 1000, ..HlsConfig::default() });
+    let mut starts = Vec::new();
+    for i in 0..120u32 {
+        let ts = i * 1000 / 30 - u32::from(i % 30 == 0 && i > 0) * 2;
+        starts.extend(s.frame(ts, i % 30 == 0, true, true).start.map(|_| ts));
+    }
+    assert_eq!(starts, [0, 998, 1998, 2998]);
+    // Fifteen frames (half a second) early is a different GOP: no cut.
+    let mut s: Segmenter<16> = Segmenter::new(HlsConfig { target_ms: 1000, ..HlsConfig::default() });
+    let cuts =
+        (0..60u32).filter(|i| s.frame(i * 1000 / 30, i % 15 == 0 && *i != 30, true, true).start.is_some()).count();
+    assert_eq!(cuts, 2, "0 s and 1.5 s");
 }
 
 #[test]
@@ -113,7 +131,7 @@ fn a_timestamp_jump_starts_a_discontinuity() {
     // out until the keyframe.
     let d = s.frame(0, false, false, true);
     assert_eq!((d.start, d.skip), (None, true));
-    assert_eq!(d.closed.map(|c| c.duration_ms), Some(900), "closed at the last frame before the jump");
+    assert_eq!(d.closed.map(|c| c.duration_ms), Some(1000), "closed after the last frame before the jump");
     let d = s.frame(5, true, true, true);
     assert_eq!((d.start, d.skip), (Some(3), false));
     for i in 1..30u32 {
