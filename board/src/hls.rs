@@ -14,7 +14,7 @@
 use rtmp_core::flv::media::{AudioCodec, AudioTag, MediaRole, VideoCodec, VideoTag};
 use rtmp_core::flv::video::Codec;
 use rtmp_core::message::type_id;
-use rtmp_core::ts::hls::{Decision, HlsConfig, Playlist, Segment, Segmenter};
+use rtmp_core::ts::hls::{Decision, HlsConfig, Segmenter};
 use rtmp_core::ts::{Muxed, TsMuxer, MAX_PARTS, PACKET_LEN};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -30,7 +30,10 @@ pub struct HlsOptions {
     /// The playlist's file name. Default `playlist.m3u8` (OSS's default).
     pub playlist: String,
     /// Keep every segment and list them all (`#EXT-X-PLAYLIST-TYPE:EVENT`):
-    /// a recording, not a live window. Default off.
+    /// a recording, not a live window. The playlist is then appended to,
+    /// one entry per segment (memory and writes stay constant however long
+    /// the recording), under a `#EXT-X-TARGETDURATION` fixed at the start
+    /// from the longest segment the configuration allows. Default off.
     pub keep: bool,
 }
 
@@ -71,8 +74,8 @@ pub struct HlsStream {
     configs: [Option<Vec<u8>>; 2],
     file: Option<(BufWriter<File>, PathBuf)>,
     stats: HlsStats,
-    /// Every closed segment, when the options say to keep them.
-    kept: Option<Vec<Segment>>,
+    /// The playlist, open for appending, when every segment is kept.
+    record: Option<File>,
 }
 
 impl std::fmt::Debug for HlsStream {
@@ -100,17 +103,35 @@ impl HlsStream {
                 std::fs::remove_file(&path)?;
             }
         }
+        let seg = Segmenter::new(opts.config);
+        let record = match opts.keep {
+            true => {
+                let cfg = seg.config();
+                // A segment is cut at the first frame after max_ms (frames
+                // are at most jump_ms apart, or it is a jump) and the last
+                // one gets one frame interval more: none rounds above this.
+                let target = cfg.max_ms.saturating_add(cfg.jump_ms).div_ceil(1000);
+                let path = dir.join(&opts.playlist);
+                let head = format!(
+                    "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-PLAYLIST-TYPE:EVENT\n#EXT-X-TARGETDURATION:{target}\n#EXT-X-MEDIA-SEQUENCE:0\n"
+                );
+                std::fs::write(tmp(&path), head)?;
+                std::fs::rename(tmp(&path), &path)?;
+                Some(File::options().append(true).open(&path)?)
+            }
+            false => None,
+        };
         Ok(HlsStream {
             dir,
             playlist: opts.playlist.clone(),
-            seg: Segmenter::new(opts.config),
+            seg,
             mux: None,
             video: None,
             audio: false,
             configs: [None, None],
             file: None,
             stats: HlsStats::default(),
-            kept: opts.keep.then(Vec::new),
+            record,
         })
     }
 
@@ -202,17 +223,30 @@ impl HlsStream {
         if d.closed.is_some() {
             self.close_file()?;
         }
-        if let (Some(kept), Some(seg)) = (self.kept.as_mut(), d.closed) {
-            kept.push(seg);
-        }
-        if let Some(old) = d.delete.filter(|_| self.kept.is_none()) {
+        if let Some(old) = d.delete.filter(|_| self.record.is_none()) {
             match std::fs::remove_file(self.segment_path(old)) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
                 _ => {}
             }
         }
-        if d.closed.is_some() {
-            self.write_playlist()?;
+        match (&mut self.record, d.closed) {
+            (Some(record), Some(seg)) => {
+                // One entry, one write, on disk before the next segment starts.
+                let mut entry = String::new();
+                if seg.discontinuity {
+                    entry.push_str("#EXT-X-DISCONTINUITY\n");
+                }
+                entry += &format!(
+                    "#EXTINF:{}.{:03},\n{}.ts\n",
+                    seg.duration_ms / 1000,
+                    seg.duration_ms % 1000,
+                    seg.sequence
+                );
+                record.write_all(entry.as_bytes())?;
+                record.sync_data()?;
+            }
+            (None, Some(_)) => self.write_playlist()?,
+            _ => {}
         }
         if let Some(seq) = d.start {
             let path = self.segment_path(seq);
@@ -244,30 +278,11 @@ impl HlsStream {
     }
 
     fn write_playlist(&self) -> io::Result<()> {
-        let uri = |seq, w: &mut dyn std::fmt::Write| write!(w, "{seq}.ts");
-        let (mut buf, n) = match &self.kept {
-            None => {
-                let mut buf = vec![0u8; 64 * 1024];
-                let n = self.seg.write_playlist(&mut buf, uri);
-                (buf, n)
-            }
-            Some(kept) => {
-                // About 40 bytes a segment: sized from the list, never too small.
-                let mut buf = vec![0u8; 256 + kept.len() * 64];
-                let playlist = Playlist {
-                    segments: kept,
-                    media_sequence: kept.first().map_or(0, |s| s.sequence),
-                    target_s: self.seg.target_duration(),
-                    discontinuity_sequence: 0,
-                    ended: self.seg.ended(),
-                    event: true,
-                };
-                let n = playlist.write(&mut buf, uri);
-                (buf, n)
-            }
-        };
-        let n = n.map_err(|e| io::Error::other(e.to_string()))?;
-        buf.truncate(n);
+        let mut buf = vec![0u8; 64 * 1024];
+        let n = self
+            .seg
+            .write_playlist(&mut buf, |seq, w| write!(w, "{seq}.ts"))
+            .map_err(|e| io::Error::other(e.to_string()))?;
         let path = self.playlist_path();
         std::fs::write(tmp(&path), &buf[..n])?;
         std::fs::rename(tmp(&path), &path)
@@ -278,9 +293,13 @@ impl HlsStream {
     pub fn finish(&mut self) -> io::Result<()> {
         let d = self.seg.end();
         self.apply(&d)?;
-        if d.closed.is_none() {
-            self.write_playlist()?;
+        match &mut self.record {
+            Some(record) => {
+                record.write_all(b"#EXT-X-ENDLIST\n")?;
+                record.sync_data()
+            }
+            None if d.closed.is_none() => self.write_playlist(),
+            None => Ok(()),
         }
-        Ok(())
     }
 }
