@@ -1,0 +1,67 @@
+//! The C API from C: `ffi/examples/publish.c`, compiled with `cc` against
+//! the `rtmp-ffi` static library (`make -C ffi/examples`, run by
+//! scripts/test.sh before this), pushes the three sample profiles to
+//! nginx-rtmp paced to real time; nginx's recordings equal the sources
+//! packet for packet (ffmpeg framemd5), and a refusal is printed from C
+//! with the server's status code.
+//!
+//! Ignored by default (needs nginx, ffmpeg and the built example).
+
+mod common;
+
+use common::{framemd5, make_source, packets, run, scratch, start_nginx};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn publish_bin() -> PathBuf {
+    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../ffi/examples/publish"));
+    assert!(path.exists(), "{} missing: run make -C ffi/examples", path.display());
+    path
+}
+
+#[test]
+#[ignore = "needs nginx with libnginx-mod-rtmp, ffmpeg and make -C ffi/examples; run by scripts/test.sh"]
+fn publish_c_pushes_three_profiles_identically() {
+    let nginx = start_nginx("c-api");
+    let dir = scratch("c-api-src");
+    for (name, profile, audio) in
+        [("high_aac", "high", true), ("baseline", "baseline", true), ("video_only", "high", false)]
+    {
+        let src = make_source(&dir, name, profile, audio, 3);
+        let started = Instant::now();
+        let out = run(Command::new(publish_bin()).arg(&src).arg(nginx.url(&format!("rec/{name}"))));
+        let took = started.elapsed();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        // Paced: a 3 s file takes about 3 s.
+        assert!(took > Duration::from_millis(2700) && took < Duration::from_secs(6), "{name}: {took:?}");
+        let (ours, source) = (framemd5(&nginx.recording(name)), framemd5(&src));
+        assert!(source.len() > 60, "{name}: {} packets", source.len());
+        assert_eq!(packets(&ours), packets(&source), "{name}: recording differs from the source");
+        eprintln!("{name}: {} packets identical, {took:.1?}", source.len());
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+#[ignore = "needs nginx with libnginx-mod-rtmp, ffmpeg and make -C ffi/examples; run by scripts/test.sh"]
+fn publish_c_prints_the_servers_refusal() {
+    let nginx = start_nginx("c-api-busy");
+    let dir = scratch("c-api-busy-src");
+    let src = make_source(&dir, "long", "baseline", false, 6);
+    let mut first = Command::new(publish_bin()).arg(&src).arg(nginx.url("live/busy")).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !nginx.log().contains("publish: name='busy'") {
+        assert!(Instant::now() < deadline, "the first publisher did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = run(Command::new(publish_bin()).arg(&src).arg(nginx.url("live/busy")));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains("server refused: NetStream.Publish.BadName"), "{stderr}");
+    assert!(stderr.contains(&format!("127.0.0.1:{}", nginx.port)), "{stderr}");
+    assert!(first.wait().unwrap().success());
+    eprintln!("{}", stderr.trim());
+    let _ = std::fs::remove_dir_all(dir);
+}
