@@ -27,7 +27,7 @@ struct conn {
     const char *server; /* host:port, for messages */
     uint8_t in[16384];
     size_t have;
-    int published, closed;
+    int published, closed, closing;
 };
 
 static uint64_t now_us(void) {
@@ -63,16 +63,14 @@ static int events(struct conn *c, const char *step) {
         if (ev.kind == RTMP_EVENT_PUBLISH_STARTED) c->published = 1;
         if (ev.kind == RTMP_EVENT_CLOSED) {
             c->closed = 1;
-            if (ev.close_reason == RTMP_CLOSE_LOCAL) continue;
             if (ev.close_reason == RTMP_CLOSE_REFUSED) {
                 char why[512];
                 snprintf(why, sizeof why, "server refused: %s (%s)", ev.code, ev.description);
                 return fail(c, step, why);
             }
-            if (ev.close_reason == RTMP_CLOSE_PEER_CLOSED && !c->published && c->closed) {
-                return fail(c, step, "server closed the connection");
-            }
-            if (ev.close_reason != RTMP_CLOSE_PEER_CLOSED) return fail(c, step, ev.description);
+            /* Our own close, or the server's answer to it, ends cleanly. */
+            if (ev.close_reason == RTMP_CLOSE_LOCAL || (c->closing && ev.close_reason == RTMP_CLOSE_PEER_CLOSED)) continue;
+            return fail(c, step, ev.description);
         }
     }
     return 0;
@@ -202,13 +200,18 @@ int main(int argc, char **argv) {
     }
     close(urandom);
     rc = rtmp_publisher_init(mem, mem_len, url.app, url.stream, url.tc_url, now_us(), random, &c.p);
-    if (rc < 0) return fail(&c, "start", rtmp_strerror(rc)) ? 1 : 1;
+    if (rc < 0) {
+        fail(&c, "start", rtmp_strerror(rc));
+        return 1;
+    }
 
     uint64_t deadline = now_us() + 10000000u;
     while (!c.published) {
         if (pump(&c, 100, "publish") < 0) return 1;
-        if (c.closed) return fail(&c, "publish", "session closed") ? 1 : 1;
-        if (now_us() > deadline) return fail(&c, "publish", "no answer within 10 s") ? 1 : 1;
+        if (now_us() > deadline) {
+            fail(&c, "publish", "no answer within 10 s");
+            return 1;
+        }
     }
 
     struct rtmp_flv_reader reader;
@@ -242,6 +245,7 @@ int main(int argc, char **argv) {
         }
         at += (size_t)used;
     }
+    c.closing = 1;
     rtmp_publisher_close(c.p);
     if (flush(&c) < 0) return 1;
     shutdown(c.fd, SHUT_WR);
