@@ -56,6 +56,8 @@ if [ ! -d target/peers/py/imageio_ffmpeg ] || [ ! -d target/peers/py/m3u8 ] || [
         --target target/peers/py imageio-ffmpeg m3u8 oss2
 fi
 rustup target add thumbv7em-none-eabihf riscv32imac-unknown-none-elf riscv64gc-unknown-linux-gnu
+# Miri checks the C API's unsafe code (aliasing, bounds) through its tests.
+rustup component add --toolchain nightly miri rust-src
 if ! cargo fuzz --version > /dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
@@ -120,6 +122,9 @@ ok
 step "C API from C: ffi/examples/publish.c (cc + the static library) pushes three profiles to nginx-rtmp identically; a refusal printed from C"
 make -C ffi/examples
 cargo test -p board --locked --test c_api -- --ignored --nocapture
+ok
+step "C API under Miri: its tests (publisher against a server session in memory, zero-copy gather lists, URL, FLV, bad arguments)"
+cargo +nightly miri test --locked -p rtmp-ffi --test c_api
 ok
 step "H.265 / Enhanced RTMP: camera --codec h265 to Node-Media-Server 4 and rtmp-serve; HEVC, AV1, VP9, Opus files; ffmpeg 9 publishing and playing"
 cargo test -p board --locked --test hevc_peers -- --ignored --test-threads 1

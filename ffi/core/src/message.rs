@@ -166,7 +166,9 @@ fn starts_with(parts: &[rtmp_slice], prefix: &[u8]) -> bool {
 
 /// Fills `iov` (room for `cap` slices) with the next part of the message
 /// in wire order (chunk headers and slices of the caller's parts); returns
-/// how many were filled. Give them to `writev` as an `iovec` array.
+/// how many were filled. Give them to `writev` as an `iovec` array, then
+/// report the bytes written with [`rtmp_message_advance`]; the slices are
+/// valid until that call (headers point into the message).
 ///
 /// # Safety
 /// `msg` filled by `rtmp_publisher_send`; `iov` writable for `cap` slices.

@@ -174,11 +174,18 @@ pub unsafe extern "C" fn rtmp_publisher_init(
     })
 }
 
-/// The publisher behind a handle, or `None` for a null handle.
-fn publisher<'a>(p: *mut rtmp_publisher) -> Option<&'a mut rtmp_publisher> {
-    // SAFETY: a non-null handle comes from `rtmp_publisher_init` and is used
-    // from one thread at a time (the contract on every function).
-    unsafe { p.as_mut() }
+/// The session behind a handle, or `None` for a null handle. Only the
+/// `session` field is borrowed: it holds shared borrows of the `strings`
+/// field (and the buffer after the struct), which a mutable borrow of the
+/// whole block would invalidate.
+pub(crate) fn session<'a>(p: *mut rtmp_publisher) -> Option<&'a mut Publisher<'static>> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null handle comes from `rtmp_publisher_init` (the field
+    // is initialised) and is used from one thread at a time (the contract
+    // on every function).
+    Some(unsafe { &mut *addr_of_mut!((*p).session) })
 }
 
 fn input_error(e: InputError) -> c_int {
@@ -198,7 +205,7 @@ fn input_error(e: InputError) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn rtmp_publisher_recv(p: *mut rtmp_publisher, buf: *const u8, len: usize, now_us: u64) -> isize {
     guard(RTMP_ERR_INTERNAL as isize, || {
-        let Some(p) = publisher(p) else { return RTMP_ERR_INVALID_ARGUMENT as isize };
+        let Some(session) = session(p) else { return RTMP_ERR_INVALID_ARGUMENT as isize };
         if buf.is_null() && len > 0 {
             return RTMP_ERR_INVALID_ARGUMENT as isize;
         }
@@ -208,7 +215,7 @@ pub unsafe extern "C" fn rtmp_publisher_recv(p: *mut rtmp_publisher, buf: *const
             // SAFETY: `buf` is readable for `len` bytes (contract).
             unsafe { core::slice::from_raw_parts(buf, len) }
         };
-        match p.session.handle_input(Instant::from_micros(now_us), input) {
+        match session.handle_input(Instant::from_micros(now_us), input) {
             Ok(n) => n as isize,
             Err(e) => input_error(e) as isize,
         }
@@ -224,8 +231,8 @@ pub unsafe extern "C" fn rtmp_publisher_recv(p: *mut rtmp_publisher, buf: *const
 #[no_mangle]
 pub unsafe extern "C" fn rtmp_publisher_poll_transmit(p: *mut rtmp_publisher, data: *mut *const u8) -> usize {
     guard(0, || {
-        let (Some(p), false) = (publisher(p), data.is_null()) else { return 0 };
-        let bytes = p.session.poll_transmit().unwrap_or(&[]);
+        let (Some(session), false) = (session(p), data.is_null()) else { return 0 };
+        let bytes = session.poll_transmit().unwrap_or(&[]);
         // SAFETY: `data` is writable (checked non-null).
         unsafe { *data = bytes.as_ptr() };
         bytes.len()
@@ -239,8 +246,8 @@ pub unsafe extern "C" fn rtmp_publisher_poll_transmit(p: *mut rtmp_publisher, da
 #[no_mangle]
 pub unsafe extern "C" fn rtmp_publisher_transmitted(p: *mut rtmp_publisher, n: usize) {
     guard((), || {
-        if let Some(p) = publisher(p) {
-            p.session.transmitted(n);
+        if let Some(session) = session(p) {
+            session.transmitted(n);
         }
     })
 }
@@ -253,8 +260,8 @@ pub unsafe extern "C" fn rtmp_publisher_transmitted(p: *mut rtmp_publisher, n: u
 #[no_mangle]
 pub unsafe extern "C" fn rtmp_publisher_timeout(p: *mut rtmp_publisher, at_us: *mut u64) -> c_int {
     guard(0, || {
-        let (Some(p), false) = (publisher(p), at_us.is_null()) else { return 0 };
-        match p.session.poll_timeout() {
+        let (Some(session), false) = (session(p), at_us.is_null()) else { return 0 };
+        match session.poll_timeout() {
             Some(t) => {
                 // SAFETY: `at_us` is writable (checked non-null).
                 unsafe { *at_us = t.as_micros() };
@@ -272,8 +279,8 @@ pub unsafe extern "C" fn rtmp_publisher_timeout(p: *mut rtmp_publisher, at_us: *
 #[no_mangle]
 pub unsafe extern "C" fn rtmp_publisher_on_timeout(p: *mut rtmp_publisher, now_us: u64) {
     guard((), || {
-        if let Some(p) = publisher(p) {
-            p.session.handle_timeout(Instant::from_micros(now_us));
+        if let Some(session) = session(p) {
+            session.handle_timeout(Instant::from_micros(now_us));
         }
     })
 }
@@ -285,8 +292,8 @@ pub unsafe extern "C" fn rtmp_publisher_on_timeout(p: *mut rtmp_publisher, now_u
 #[no_mangle]
 pub unsafe extern "C" fn rtmp_publisher_peer_closed(p: *mut rtmp_publisher) {
     guard((), || {
-        if let Some(p) = publisher(p) {
-            p.session.handle_peer_closed();
+        if let Some(session) = session(p) {
+            session.handle_peer_closed();
         }
     })
 }
@@ -300,8 +307,8 @@ pub unsafe extern "C" fn rtmp_publisher_peer_closed(p: *mut rtmp_publisher) {
 #[no_mangle]
 pub unsafe extern "C" fn rtmp_publisher_close(p: *mut rtmp_publisher) {
     guard((), || {
-        if let Some(p) = publisher(p) {
-            p.session.close();
+        if let Some(session) = session(p) {
+            session.close();
         }
     })
 }
@@ -313,9 +320,12 @@ pub unsafe extern "C" fn rtmp_publisher_close(p: *mut rtmp_publisher) {
 #[no_mangle]
 pub unsafe extern "C" fn rtmp_publisher_poll_event(p: *mut rtmp_publisher, ev: *mut rtmp_event) -> c_int {
     guard(0, || {
-        let (Some(p), false) = (publisher(p), ev.is_null()) else { return 0 };
-        let Some(event) = p.session.poll_event() else { return 0 };
-        let (code, desc) = p.text.split_at_mut(65);
+        let (Some(session), false) = (session(p), ev.is_null()) else { return 0 };
+        let Some(event) = session.poll_event() else { return 0 };
+        // SAFETY: `p` is a live handle (checked by `session`); only the
+        // `text` field is borrowed, which nothing else refers to.
+        let text = unsafe { &mut *addr_of_mut!((*p).text) };
+        let (code, desc) = text.split_at_mut(65);
         let (mut code, mut desc) = (CText { buf: code, len: 0 }, CText { buf: desc, len: 0 });
         let _ = code.write_str("");
         let _ = desc.write_str("");
@@ -350,7 +360,7 @@ pub unsafe extern "C" fn rtmp_publisher_poll_event(p: *mut rtmp_publisher, ev: *
             }
             _ => {}
         }
-        let text = p.text.as_ptr();
+        let text = text.as_ptr();
         // SAFETY: `ev` is writable (checked non-null); the strings point into
         // the publisher, valid until its next call.
         unsafe {
@@ -358,9 +368,4 @@ pub unsafe extern "C" fn rtmp_publisher_poll_event(p: *mut rtmp_publisher, ev: *
         };
         1
     })
-}
-
-/// Gives `p`'s session to the message functions.
-pub(crate) fn session<'a>(p: *mut rtmp_publisher) -> Option<&'a mut Publisher<'static>> {
-    publisher(p).map(|p| &mut p.session)
 }
