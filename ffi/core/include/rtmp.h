@@ -52,6 +52,18 @@
 // `need` bytes.
 #define RTMP_FLV_NEED_MORE 3
 
+// NAL units a video frame may carry.
+#define RTMP_MAX_NAL_UNITS 16
+
+// Parts of a packaged video frame: a header, then a length and a NAL unit each.
+#define RTMP_VIDEO_PARTS ((2 * RTMP_MAX_NAL_UNITS) + 1)
+
+// The frame has no SPS/PPS yet: the packager needs an IDR with them first.
+#define RTMP_ERR_NO_PARAMETER_SETS -20
+
+// The SPS is malformed, or the ADTS header is.
+#define RTMP_ERR_BAD_MEDIA -21
+
 // Parts a message may have (its body's pieces, in order).
 #define RTMP_MAX_PARTS 16
 
@@ -135,6 +147,19 @@ struct rtmp_flv_item {
   size_t need;
 };
 
+// The H.264 packager's state (caller storage; start it with
+// [`rtmp_avc_packager_init`]): the latest sequence header and whether
+// this connection has had it.
+struct rtmp_avc_packager {
+  uint64_t _opaque[72];
+};
+
+// A packaged video frame (caller storage): headers and NAL lengths, with
+// pointers to the NAL units in the input.
+struct rtmp_video_frame {
+  uint64_t _opaque[48];
+};
+
 // Bytes of memory: `{ pointer, length }`, the layout of POSIX `struct
 // iovec`, so an array of them can be given to `writev` as it is.
 struct rtmp_slice {
@@ -142,6 +167,11 @@ struct rtmp_slice {
   const uint8_t *ptr;
   // How many.
   size_t len;
+};
+
+// The AAC packager's state (caller storage).
+struct rtmp_aac_packager {
+  uint64_t _opaque[2];
 };
 
 // A message being sent (caller-owned storage, e.g. on the stack). Filled
@@ -211,6 +241,74 @@ ptrdiff_t rtmp_flv_read(struct rtmp_flv_reader *r,
                         const uint8_t *buf,
                         size_t len,
                         struct rtmp_flv_item *item);
+
+// Starts an H.264 packager.
+//
+// # Safety
+// `pk` writable.
+int rtmp_avc_packager_init(struct rtmp_avc_packager *pk);
+
+// A new connection: the sequence header goes out again before the next keyframe.
+//
+// # Safety
+// `pk` initialised by `rtmp_avc_packager_init`.
+void rtmp_avc_packager_resend_config(struct rtmp_avc_packager *pk);
+
+// Packages one access unit (`annexb`, `len` bytes, start codes included;
+// `composition_ms` = pts - dts) into `frame`; when a sequence header must
+// go first (the first keyframe, or new parameter sets), `*config` is set
+// to it (valid until the next call on the packager), else to `{NULL, 0}`.
+// Returns the number of parts [`rtmp_video_frame_parts`] gives, or an error.
+// Send the config (as a one-part `RTMP_VIDEO` message) before the frame.
+//
+// # Safety
+// `pk` initialised; `annexb` readable for `len` bytes and unchanged while
+// the frame is used; `frame` and `config` writable.
+int rtmp_avc_package(struct rtmp_avc_packager *pk,
+                     const uint8_t *annexb,
+                     size_t len,
+                     int32_t composition_ms,
+                     struct rtmp_video_frame *frame,
+                     struct rtmp_slice *config);
+
+// Fills `parts` (room for `cap`, at least what `rtmp_avc_package`
+// returned) with the frame's tag body; returns how many, 0 if `cap` is
+// short. Give them to `rtmp_publisher_send` as an `RTMP_VIDEO` message.
+//
+// # Safety
+// `frame` filled by `rtmp_avc_package` and not moved since; `parts`
+// writable for `cap` slices.
+size_t rtmp_video_frame_parts(const struct rtmp_video_frame *frame,
+                              struct rtmp_slice *parts,
+                              size_t cap);
+
+// Whether the frame is a keyframe (IDR).
+//
+// # Safety
+// `frame` filled by `rtmp_avc_package`.
+int rtmp_video_frame_is_keyframe(const struct rtmp_video_frame *frame);
+
+// Starts an AAC packager.
+//
+// # Safety
+// `pk` writable.
+int rtmp_aac_packager_init(struct rtmp_aac_packager *pk);
+
+// Packages the first ADTS frame in `adts` (`len` bytes): `parts[0..2]`
+// become the tag body (`AF 01` and the raw frame inside `adts`), and when
+// the AAC sequence header must go first, its 4 bytes are written to
+// `config` and `*has_config` is 1. Returns the bytes of `adts` used (the
+// next frame starts there), or an error.
+//
+// # Safety
+// `pk` initialised; `adts` readable for `len` bytes; `parts` writable for
+// 2 slices, `config` for 4 bytes, `has_config` for one int.
+ptrdiff_t rtmp_aac_package_adts(struct rtmp_aac_packager *pk,
+                                const uint8_t *adts,
+                                size_t len,
+                                struct rtmp_slice *parts,
+                                uint8_t *config,
+                                int *has_config);
 
 // Sends one message of `kind` (`RTMP_AUDIO`, `RTMP_VIDEO`, `RTMP_DATA`:
 // an FLV tag body, as `nparts` pieces) at `timestamp_ms`, into `msg`:

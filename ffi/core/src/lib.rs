@@ -1,5 +1,5 @@
-//! The C API of `rtmp-core`: the sans-IO publisher, the URL parser and the
-//! FLV reader, for C firmware. Shaped like quiche's `quiche.h`: opaque
+//! The C API of `rtmp-core`: the sans-IO publisher, H.264 and AAC
+//! packaging, the URL parser and the FLV reader, for C firmware. Shaped like quiche's `quiche.h`: opaque
 //! handles in memory the caller provides (no allocation anywhere), caller
 //! owned buffers, no callbacks, and a small integer status per call
 //! (negative: one of the `RTMP_ERR_*` codes, named by [`rtmp_strerror`]).
@@ -23,11 +23,13 @@
 #![allow(non_camel_case_types)]
 
 mod flv;
+mod media;
 mod message;
 mod publisher;
 mod url;
 
 pub use flv::*;
+pub use media::*;
 pub use message::*;
 pub use publisher::*;
 pub use url::*;
@@ -75,6 +77,8 @@ pub extern "C" fn rtmp_strerror(code: c_int) -> *const c_char {
         RTMP_ERR_URL => b"not an rtmp:// or rtmps:// URL\0",
         RTMP_ERR_FLV => b"not a supported FLV file\0",
         RTMP_ERR_INTERNAL => b"internal error\0",
+        RTMP_ERR_NO_PARAMETER_SETS => b"no SPS/PPS seen yet\0",
+        RTMP_ERR_BAD_MEDIA => b"malformed SPS or ADTS header\0",
         _ => b"unknown error\0",
     };
     s.as_ptr().cast()

@@ -253,3 +253,93 @@ fn flv_reader_reads_header_and_tags_in_pieces() {
     let used = unsafe { rtmp_flv_read(r.as_mut_ptr(), b"GIF89a...".as_ptr(), 9, item.as_mut_ptr()) };
     assert_eq!(used, RTMP_ERR_FLV as isize);
 }
+
+#[test]
+fn avc_and_aac_packaging_point_into_the_encoders_buffer() {
+    // x264's SPS and PPS for 160x120 (ffmpeg's publish capture), an IDR slice.
+    let sps: &[u8] = &[
+        0x67, 0x64, 0x00, 0x0a, 0xac, 0xd9, 0x42, 0x84, 0x7e, 0x5c, 0x04, 0x40, 0x00, 0x00, 0x03, 0x00, 0x40, 0x00,
+        0x00, 0x05, 0x03, 0xc4, 0x89, 0x65, 0x80,
+    ];
+    let pps: &[u8] = &[0x68, 0xeb, 0xe3, 0xcb, 0x22, 0xc0];
+    let idr: Vec<u8> = [0x65u8].into_iter().chain((0..3000u32).map(|i| (i % 251) as u8 | 1)).collect();
+    let mut au = Vec::new();
+    for nal in [sps, pps, &idr[..]] {
+        au.extend_from_slice(&[0, 0, 0, 1]);
+        au.extend_from_slice(nal);
+    }
+    let mut pk = MaybeUninit::<rtmp_avc_packager>::uninit();
+    let mut frame = MaybeUninit::<rtmp_video_frame>::uninit();
+    let mut config = rtmp_slice { ptr: ptr::null(), len: 0 };
+    let (pkp, fp) = (pk.as_mut_ptr(), frame.as_mut_ptr());
+    // SAFETY: storage and buffers as the header requires; one raw pointer each.
+    unsafe {
+        assert_eq!(rtmp_avc_packager_init(pkp), RTMP_OK);
+        let p_frame = au[au.len() - idr.len()..].as_ptr();
+        // A P-frame before any parameter sets is refused.
+        let p_only = [0u8, 0, 0, 1, 0x41, 0x9a];
+        assert_eq!(
+            rtmp_avc_package(pkp, p_only.as_ptr(), p_only.len(), 0, fp, &mut config),
+            RTMP_ERR_NO_PARAMETER_SETS
+        );
+        let n = rtmp_avc_package(pkp, au.as_ptr(), au.len(), 0, fp, &mut config);
+        assert_eq!(n, 3, "header, length, IDR");
+        assert_eq!(rtmp_video_frame_is_keyframe(fp), 1);
+        assert!(config.len > 10 && *config.ptr == 0x17, "an AVC sequence header comes first");
+        let mut parts = [rtmp_slice { ptr: ptr::null(), len: 0 }; RTMP_VIDEO_PARTS];
+        assert_eq!(rtmp_video_frame_parts(fp, parts.as_mut_ptr(), parts.len()), 3);
+        assert_eq!((parts[2].ptr, parts[2].len), (p_frame, idr.len()), "the IDR is a slice of the input");
+        let len_bytes = std::slice::from_raw_parts(parts[1].ptr, 4);
+        assert_eq!(len_bytes, (idr.len() as u32).to_be_bytes());
+        assert_eq!(rtmp_video_frame_parts(fp, parts.as_mut_ptr(), 2), 0, "too few slots");
+        // Same parameter sets again: no sequence header.
+        rtmp_avc_package(pkp, au.as_ptr(), au.len(), 0, fp, &mut config);
+        assert!(config.ptr.is_null() && config.len == 0);
+    }
+
+    // Two ADTS frames (AAC-LC, 44.1 kHz, stereo) back to back.
+    let raw = [0x21u8, 0x10, 0x05, 0x00];
+    let frame_len = 7 + raw.len();
+    let adts = |out: &mut Vec<u8>| {
+        out.extend_from_slice(&[
+            0xFF,
+            0xF1,
+            0x50,
+            0x80 | (frame_len >> 11) as u8,
+            (frame_len >> 3) as u8,
+            ((frame_len & 7) << 5) as u8 | 0x1F,
+            0xFC,
+        ]);
+        out.extend_from_slice(&raw);
+    };
+    let mut stream = Vec::new();
+    adts(&mut stream);
+    adts(&mut stream);
+    let mut aac = MaybeUninit::<rtmp_aac_packager>::uninit();
+    let ap = aac.as_mut_ptr();
+    let mut parts = [rtmp_slice { ptr: ptr::null(), len: 0 }; 2];
+    let (mut cfg, mut has) = ([0u8; 4], 0);
+    // SAFETY: as above.
+    unsafe {
+        assert_eq!(rtmp_aac_packager_init(ap), RTMP_OK);
+        let used =
+            rtmp_aac_package_adts(ap, stream.as_ptr(), stream.len(), parts.as_mut_ptr(), cfg.as_mut_ptr(), &mut has);
+        assert_eq!(used, frame_len as isize);
+        assert_eq!((has, cfg), (1, [0xAF, 0, 0x12, 0x10]), "sequence header: AAC-LC, 44.1 kHz, stereo");
+        assert_eq!(std::slice::from_raw_parts(parts[0].ptr, 2), [0xAF, 1]);
+        assert_eq!((parts[1].ptr, parts[1].len), (stream[7..].as_ptr(), raw.len()));
+        let used = rtmp_aac_package_adts(
+            ap,
+            stream[frame_len..].as_ptr(),
+            frame_len,
+            parts.as_mut_ptr(),
+            cfg.as_mut_ptr(),
+            &mut has,
+        );
+        assert_eq!((used, has), (frame_len as isize, 0));
+        assert_eq!(
+            rtmp_aac_package_adts(ap, raw.as_ptr(), raw.len(), parts.as_mut_ptr(), cfg.as_mut_ptr(), &mut has),
+            RTMP_ERR_BAD_MEDIA as isize
+        );
+    }
+}
