@@ -20,7 +20,7 @@ step "prerequisites"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 apt_packages=(nginx-light libnginx-mod-rtmp libnginx-mod-stream ffmpeg python3 python3-pip time libclang-dev libopenh264-dev libx265-dev openssl
-    chromium
+    chromium librtmp1
     gcc-riscv64-linux-gnu g++-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user)
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -167,6 +167,9 @@ benches/relay_vs_nginx.sh
 ok
 step "live-link benchmark: lag at nginx on a link throttled to half the bitrate, camera vs ffmpeg -re; reconnect time"
 benches/live_link.sh
+ok
+step "footprint of the C-callable publisher (thumbv7em, opt-level z, LTO) and beside librtmp on x86_64"
+benches/footprint.sh
 ok
 step "benchmarks run once each (criterion --test)"
 cargo bench -p benches --locked -- --test

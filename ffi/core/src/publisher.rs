@@ -82,6 +82,12 @@ pub extern "C" fn rtmp_publisher_size(recv_buffer: usize) -> usize {
     size_of::<rtmp_publisher>() + recv_buffer.max(RTMP_MIN_RECV_BUFFER)
 }
 
+/// Bytes of a publisher's state on this target, without its receive
+/// buffer (what `rtmp_publisher_size(0)` adds to it); a symbol so that
+/// footprint tools can read it from a cross-built binary.
+#[no_mangle]
+pub static RTMP_PUBLISHER_STATE_SIZE: usize = size_of::<rtmp_publisher>();
+
 /// The alignment the memory given to [`rtmp_publisher_init`] needs.
 #[no_mangle]
 pub extern "C" fn rtmp_publisher_align() -> usize {
@@ -341,22 +347,22 @@ pub unsafe extern "C" fn rtmp_publisher_poll_event(p: *mut rtmp_publisher, ev: *
             Event::ReconnectRequest => kind = RTMP_EVENT_RECONNECT_REQUEST,
             Event::Closed(reason) => {
                 kind = RTMP_EVENT_CLOSED;
-                close_reason = match reason {
-                    CloseReason::Local => RTMP_CLOSE_LOCAL,
+                // Plain strings, not `Display`: formatting machinery would
+                // cost firmware several KiB of flash.
+                let (reason_code, what) = match reason {
+                    CloseReason::Local => (RTMP_CLOSE_LOCAL, "closed by the application"),
                     CloseReason::Refused { code: c, description: d } => {
                         let _ = code.write_str(c.as_str());
-                        let _ = desc.write_str(d.as_str());
-                        RTMP_CLOSE_REFUSED
+                        (RTMP_CLOSE_REFUSED, d.as_str())
                     }
-                    CloseReason::Timeout(_) => RTMP_CLOSE_TIMEOUT,
-                    CloseReason::Handshake(_) => RTMP_CLOSE_HANDSHAKE,
-                    CloseReason::PeerClosed => RTMP_CLOSE_PEER_CLOSED,
-                    CloseReason::CommandTooLarge => RTMP_CLOSE_COMMAND_TOO_LARGE,
-                    _ => RTMP_CLOSE_PROTOCOL,
+                    CloseReason::Timeout(step) => (RTMP_CLOSE_TIMEOUT, *step),
+                    CloseReason::Handshake(_) => (RTMP_CLOSE_HANDSHAKE, "handshake failed"),
+                    CloseReason::PeerClosed => (RTMP_CLOSE_PEER_CLOSED, "server closed the connection"),
+                    CloseReason::CommandTooLarge => (RTMP_CLOSE_COMMAND_TOO_LARGE, "command too large"),
+                    _ => (RTMP_CLOSE_PROTOCOL, "malformed data from the server"),
                 };
-                if close_reason != RTMP_CLOSE_REFUSED {
-                    let _ = write!(desc, "{reason}");
-                }
+                close_reason = reason_code;
+                let _ = desc.write_str(what);
             }
             _ => {}
         }
