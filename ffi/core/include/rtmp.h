@@ -222,6 +222,11 @@ struct rtmp_url {
 extern "C" {
 #endif // __cplusplus
 
+// Bytes of a publisher's state on this target, without its receive
+// buffer (what `rtmp_publisher_size(0)` adds to it); a symbol so that
+// footprint tools can read it from a cross-built binary.
+extern const size_t RTMP_PUBLISHER_STATE_SIZE;
+
 // What an error code means, as a static NUL-terminated string.
 const char *rtmp_strerror(int code);
 
