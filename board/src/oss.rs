@@ -132,9 +132,9 @@ impl OssSigner {
         let ip_host = host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok();
         let bucket = match (&self.bucket, parsed.app().split_once('/')) {
             (Some(b), _) => b.as_str(),
-            (None, Some((b, _))) => b,
-            (None, None) if !ip_host => host.split('.').next().unwrap_or(""),
-            (None, None) => return Err(OssSignError::NoBucket),
+            (None, Some((b, "live"))) => b,
+            (None, _) if !ip_host => host.split('.').next().unwrap_or(""),
+            (None, _) => return Err(OssSignError::NoBucket),
         };
         let playlist = match parsed.stream().split_once('?') {
             None => None,
