@@ -122,7 +122,9 @@ step "rtmp-push camera (host SDK camera, OpenH264, AAC) against nginx-rtmp and i
 cargo test -p board --locked --test camera_peers -- --ignored --test-threads 1
 ok
 step "C API from C: publish.c (cc + rtmp-ffi) pushes three profiles to nginx-rtmp identically, prints a refusal; camera.c (cc + board-ffi) streams the host camera to nginx"
-make -C ffi/examples
+# Debug libraries: the test build's artifacts are reused (a release build of
+# board would cost CI minutes; users get release by default).
+make -C ffi/examples PROFILE=debug
 cargo test -p board --locked --test c_api -- --ignored --nocapture --skip riscv64
 ok
 step "C API under Miri: its tests (publisher against a server session in memory, zero-copy gather lists, URL, FLV, bad arguments)"
@@ -154,7 +156,7 @@ OPENH264_DIR=$(scripts/build-openh264.sh riscv64gc-unknown-linux-gnu)
 export OPENH264_DIR
 cargo test --locked --target riscv64gc-unknown-linux-gnu -p rtmp-core -p hw-sys -p board --lib --tests
 # The C camera example cross-built with riscv64-linux-gnu-gcc, run under qemu to nginx.
-make -C ffi/examples TARGET=riscv64gc-unknown-linux-gnu CC=riscv64-linux-gnu-gcc
+make -C ffi/examples PROFILE=debug TARGET=riscv64gc-unknown-linux-gnu CC=riscv64-linux-gnu-gcc riscv64gc-unknown-linux-gnu/camera
 unset OPENH264_DIR
 cargo test -p board --locked --test c_api -- --ignored --nocapture riscv64
 ok
