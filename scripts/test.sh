@@ -17,6 +17,14 @@ ok() { passed=$((passed + 1)); }
 
 # --- prerequisites -----------------------------------------------------------
 step "prerequisites"
+# cbindgen (which regenerates the C headers, checked against the committed
+# ones) compiles for about two minutes: in the background while packages install.
+cbindgen_log=$(mktemp)
+cbindgen_pid=""
+if ! cbindgen --version 2> /dev/null | grep -q '^cbindgen 0\.29\.'; then
+    cargo install cbindgen --locked --version '^0.29' > "$cbindgen_log" 2>&1 &
+    cbindgen_pid=$!
+fi
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 apt_packages=(nginx-light libnginx-mod-rtmp libnginx-mod-stream ffmpeg python3 python3-pip time libclang-dev libopenh264-dev libx265-dev openssl
@@ -61,9 +69,10 @@ rustup component add --toolchain nightly miri rust-src
 if ! cargo fuzz --version > /dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
-# cbindgen regenerates the C header, which must equal the committed one.
-if ! cbindgen --version 2> /dev/null | grep -q '^cbindgen 0\.29\.'; then
-    cargo install cbindgen --locked --version '^0.29'
+if [ -n "$cbindgen_pid" ] && ! wait "$cbindgen_pid"; then
+    cat "$cbindgen_log"
+    echo "installing cbindgen failed"
+    exit 1
 fi
 
 # --- static checks -------------------------------------------------------------
@@ -183,19 +192,33 @@ cargo bench -p benches --locked -- --test
 ok
 
 # --- fuzz smoke ------------------------------------------------------------------
-step "fuzz smoke, ${fuzz_seconds}s per target"
+step "fuzz smoke, ${fuzz_seconds}s per target, two targets at a time"
 cargo +nightly fuzz build
-for target in $(cargo +nightly fuzz list); do
+fuzz_one() {
+    local target=$1 scratch
     scratch=$(mktemp -d)
-    echo "fuzz $target"
     if ! cargo +nightly fuzz run "$target" "$scratch" "fuzz/corpus/$target" -- \
         -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 > "$scratch.log" 2>&1; then
         tail -n 60 "$scratch.log"
         echo "fuzz target $target failed; reproducer in fuzz/artifacts/$target"
-        exit 1
+        return 1
     fi
-    grep -E '^#[0-9]+[[:space:]]+DONE' "$scratch.log" || true
+    echo "fuzz $target: $(grep -E '^#[0-9]+[[:space:]]+DONE' "$scratch.log" || echo done)"
     rm -rf "$scratch" "$scratch.log"
+}
+mapfile -t fuzz_targets < <(cargo +nightly fuzz list)
+for ((i = 0; i < ${#fuzz_targets[@]}; i += 2)); do
+    fuzz_one "${fuzz_targets[i]}" &
+    first=$!
+    second=""
+    if ((i + 1 < ${#fuzz_targets[@]})); then
+        fuzz_one "${fuzz_targets[i + 1]}" &
+        second=$!
+    fi
+    status=0
+    wait "$first" || status=1
+    if [ -n "$second" ]; then wait "$second" || status=1; fi
+    [ "$status" -eq 0 ] || exit 1
 done
 ok
 
