@@ -169,6 +169,13 @@ struct rtmp_slice {
   size_t len;
 };
 
+// The H.265 packager's state (caller storage; start it with
+// [`rtmp_hevc_packager_init`]). Its frames are Enhanced RTMP (`hvc1`):
+// the server must take them (YouTube, SRS 6, Node-Media-Server 4).
+struct rtmp_hevc_packager {
+  uint64_t _opaque[136];
+};
+
 // The AAC packager's state (caller storage).
 struct rtmp_aac_packager {
   uint64_t _opaque[2];
@@ -276,6 +283,31 @@ int rtmp_avc_package(struct rtmp_avc_packager *pk,
                      struct rtmp_video_frame *frame,
                      struct rtmp_slice *config);
 
+// Starts an H.265 packager.
+//
+// # Safety
+// `pk` writable.
+int rtmp_hevc_packager_init(struct rtmp_hevc_packager *pk);
+
+// A new connection: the sequence header goes out again before the next IRAP.
+//
+// # Safety
+// `pk` initialised by `rtmp_hevc_packager_init`.
+void rtmp_hevc_packager_resend_config(struct rtmp_hevc_packager *pk);
+
+// [`rtmp_avc_package`] for H.265: VPS, SPS and PPS go into the sequence
+// header (`*config`), the frame into `frame` (`CodedFrames` /
+// `CodedFramesX` tag bodies).
+//
+// # Safety
+// As `rtmp_avc_package`, with an initialised H.265 packager.
+int rtmp_hevc_package(struct rtmp_hevc_packager *pk,
+                      const uint8_t *annexb,
+                      size_t len,
+                      int32_t composition_ms,
+                      struct rtmp_video_frame *frame,
+                      struct rtmp_slice *config);
+
 // Fills `parts` (room for `cap`, at least what `rtmp_avc_package`
 // returned) with the frame's tag body; returns how many, 0 if `cap` is
 // short. Give them to `rtmp_publisher_send` as an `RTMP_VIDEO` message.
@@ -332,6 +364,28 @@ int rtmp_publisher_send(struct rtmp_publisher *p,
                         const struct rtmp_slice *parts,
                         size_t nparts,
                         struct rtmp_message *msg);
+
+// `rtmp_publisher_send` of an `RTMP_VIDEO` message (an FLV video tag
+// body, such as `rtmp_video_frame_parts` gives).
+//
+// # Safety
+// As `rtmp_publisher_send`.
+int rtmp_publisher_send_video(struct rtmp_publisher *p,
+                              uint32_t timestamp_ms,
+                              const struct rtmp_slice *parts,
+                              size_t nparts,
+                              struct rtmp_message *msg);
+
+// `rtmp_publisher_send` of an `RTMP_AUDIO` message (an FLV audio tag
+// body, such as `rtmp_aac_package_adts` gives).
+//
+// # Safety
+// As `rtmp_publisher_send`.
+int rtmp_publisher_send_audio(struct rtmp_publisher *p,
+                              uint32_t timestamp_ms,
+                              const struct rtmp_slice *parts,
+                              size_t nparts,
+                              struct rtmp_message *msg);
 
 // Fills `iov` (room for `cap` slices) with the next part of the message
 // in wire order (chunk headers and slices of the caller's parts); returns

@@ -1,4 +1,4 @@
-//! The C API of `rtmp-core`: the sans-IO publisher, H.264 and AAC
+//! The C API of `rtmp-core`: the sans-IO publisher, H.264, H.265 and AAC
 //! packaging, the URL parser and the FLV reader, for C firmware. Shaped like quiche's `quiche.h`: opaque
 //! handles in memory the caller provides (no allocation anywhere), caller
 //! owned buffers, no callbacks, and a small integer status per call

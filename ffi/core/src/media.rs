@@ -9,6 +9,7 @@ use core::ffi::c_int;
 use core::mem::{align_of, size_of};
 use rtmp_core::flv::aac::AacPackager;
 use rtmp_core::flv::avc::{AvcError, AvcFrame, AvcPackager};
+use rtmp_core::flv::hevc::{HevcError, HevcPackager};
 
 /// NAL units a video frame may carry.
 pub const RTMP_MAX_NAL_UNITS: usize = 16;
@@ -34,6 +35,14 @@ pub struct rtmp_video_frame {
     _opaque: [u64; 48],
 }
 
+/// The H.265 packager's state (caller storage; start it with
+/// [`rtmp_hevc_packager_init`]). Its frames are Enhanced RTMP (`hvc1`):
+/// the server must take them (YouTube, SRS 6, Node-Media-Server 4).
+#[repr(C)]
+pub struct rtmp_hevc_packager {
+    _opaque: [u64; 136],
+}
+
 /// The AAC packager's state (caller storage).
 #[repr(C)]
 pub struct rtmp_aac_packager {
@@ -47,6 +56,8 @@ const _: () = {
     assert!(align_of::<AvcPackager>() <= align_of::<rtmp_avc_packager>());
     assert!(size_of::<Frame>() <= size_of::<rtmp_video_frame>());
     assert!(align_of::<Frame>() <= align_of::<rtmp_video_frame>());
+    assert!(size_of::<HevcPackager>() <= size_of::<rtmp_hevc_packager>());
+    assert!(align_of::<HevcPackager>() <= align_of::<rtmp_hevc_packager>());
     assert!(size_of::<AacPackager>() <= size_of::<rtmp_aac_packager>());
     assert!(align_of::<AacPackager>() <= align_of::<rtmp_aac_packager>());
 };
@@ -122,6 +133,80 @@ pub unsafe extern "C" fn rtmp_avc_package(
             }
             Err(AvcError::MissingParameterSets) => RTMP_ERR_NO_PARAMETER_SETS,
             Err(AvcError::TooManyNalUnits(_) | AvcError::TooLarge | AvcError::ConfigTooLarge(_)) => RTMP_ERR_TOO_LARGE,
+            Err(_) => RTMP_ERR_BAD_MEDIA,
+        }
+    })
+}
+
+/// Starts an H.265 packager.
+///
+/// # Safety
+/// `pk` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rtmp_hevc_packager_init(pk: *mut rtmp_hevc_packager) -> c_int {
+    if pk.is_null() {
+        return RTMP_ERR_INVALID_ARGUMENT;
+    }
+    // SAFETY: storage of the right size and alignment (asserted), writable.
+    unsafe { pk.cast::<HevcPackager>().write(HevcPackager::new()) };
+    RTMP_OK
+}
+
+/// A new connection: the sequence header goes out again before the next IRAP.
+///
+/// # Safety
+/// `pk` initialised by `rtmp_hevc_packager_init`.
+#[no_mangle]
+pub unsafe extern "C" fn rtmp_hevc_packager_resend_config(pk: *mut rtmp_hevc_packager) {
+    // SAFETY: an initialised packager (contract), used by one thread.
+    if let Some(pk) = unsafe { pk.cast::<HevcPackager>().as_mut() } {
+        pk.resend_config();
+    }
+}
+
+/// [`rtmp_avc_package`] for H.265: VPS, SPS and PPS go into the sequence
+/// header (`*config`), the frame into `frame` (`CodedFrames` /
+/// `CodedFramesX` tag bodies).
+///
+/// # Safety
+/// As `rtmp_avc_package`, with an initialised H.265 packager.
+#[no_mangle]
+pub unsafe extern "C" fn rtmp_hevc_package(
+    pk: *mut rtmp_hevc_packager,
+    annexb: *const u8,
+    len: usize,
+    composition_ms: i32,
+    frame: *mut rtmp_video_frame,
+    config: *mut rtmp_slice,
+) -> c_int {
+    guard(RTMP_ERR_INTERNAL, || {
+        if pk.is_null() || annexb.is_null() || frame.is_null() || config.is_null() {
+            return RTMP_ERR_INVALID_ARGUMENT;
+        }
+        // SAFETY: an initialised packager (contract).
+        let pk = unsafe { &mut *pk.cast::<HevcPackager>() };
+        // SAFETY: `annexb` is readable for `len` bytes and outlives the
+        // frame's use (contract).
+        let input: &'static [u8] = unsafe { core::slice::from_raw_parts(annexb, len) };
+        match pk.package::<RTMP_MAX_NAL_UNITS>(input, composition_ms) {
+            Ok((cfg, f)) => {
+                let parts = 2 * f.nal_count() + 1;
+                let c = cfg.map_or(rtmp_slice { ptr: core::ptr::null(), len: 0 }, |c| rtmp_slice {
+                    ptr: c.as_ptr(),
+                    len: c.len(),
+                });
+                // SAFETY: `frame` and `config` are writable storage of the
+                // right size and alignment (asserted).
+                unsafe {
+                    frame.cast::<Frame>().write(f);
+                    config.write(c);
+                }
+                parts as c_int
+            }
+            Err(HevcError::MissingParameterSets) => RTMP_ERR_NO_PARAMETER_SETS,
+            Err(HevcError::TooManyNalUnits(_) | HevcError::TooLarge | HevcError::ConfigTooLarge(_)) => {
+                RTMP_ERR_TOO_LARGE
+            }
             Err(_) => RTMP_ERR_BAD_MEDIA,
         }
     })

@@ -154,6 +154,40 @@ pub unsafe extern "C" fn rtmp_publisher_send(
     })
 }
 
+/// `rtmp_publisher_send` of an `RTMP_VIDEO` message (an FLV video tag
+/// body, such as `rtmp_video_frame_parts` gives).
+///
+/// # Safety
+/// As `rtmp_publisher_send`.
+#[no_mangle]
+pub unsafe extern "C" fn rtmp_publisher_send_video(
+    p: *mut rtmp_publisher,
+    timestamp_ms: u32,
+    parts: *const rtmp_slice,
+    nparts: usize,
+    msg: *mut rtmp_message,
+) -> c_int {
+    // SAFETY: the same contract.
+    unsafe { rtmp_publisher_send(p, RTMP_VIDEO, timestamp_ms, parts, nparts, msg) }
+}
+
+/// `rtmp_publisher_send` of an `RTMP_AUDIO` message (an FLV audio tag
+/// body, such as `rtmp_aac_package_adts` gives).
+///
+/// # Safety
+/// As `rtmp_publisher_send`.
+#[no_mangle]
+pub unsafe extern "C" fn rtmp_publisher_send_audio(
+    p: *mut rtmp_publisher,
+    timestamp_ms: u32,
+    parts: *const rtmp_slice,
+    nparts: usize,
+    msg: *mut rtmp_message,
+) -> c_int {
+    // SAFETY: the same contract.
+    unsafe { rtmp_publisher_send(p, RTMP_AUDIO, timestamp_ms, parts, nparts, msg) }
+}
+
 fn starts_with(parts: &[rtmp_slice], prefix: &[u8]) -> bool {
     parts.first().is_some_and(|s| {
         // SAFETY: the first part is readable for its length (contract of
