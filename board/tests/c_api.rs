@@ -113,6 +113,8 @@ fn camera_c_riscv64_build_runs_under_qemu() {
     assert!(bin.exists(), "{} missing: make -C ffi/examples TARGET=riscv64gc-unknown-linux-gnu", bin.display());
     let (sent, dropped) =
         camera_to_nginx("c-camera-rv64", &["qemu-riscv64", "-L", "/usr/riscv64-linux-gnu", bin.to_str().unwrap()]);
-    // The encoder is emulated: fewer frames get out, and the rest are counted.
-    assert!(sent >= 30 && sent + dropped >= 150, "sent {sent}, dropped {dropped}");
+    // The encoder is emulated (OpenH264 under qemu: 56-103 frames got out in
+    // 6 s in CI runs, with CI's load deciding): what does not get out is
+    // counted, and what does decodes.
+    assert!(sent >= 10 && sent + dropped >= 150, "sent {sent}, dropped {dropped}");
 }
