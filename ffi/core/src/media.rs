@@ -116,26 +116,43 @@ pub unsafe extern "C" fn rtmp_avc_package(
         // SAFETY: `annexb` is readable for `len` bytes and outlives the
         // frame's use (contract).
         let input: &'static [u8] = unsafe { core::slice::from_raw_parts(annexb, len) };
-        match pk.package::<RTMP_MAX_NAL_UNITS>(input, composition_ms) {
-            Ok((cfg, f)) => {
-                let parts = 2 * f.nal_count() + 1;
-                let c = cfg.map_or(rtmp_slice { ptr: core::ptr::null(), len: 0 }, |c| rtmp_slice {
-                    ptr: c.as_ptr(),
-                    len: c.len(),
-                });
-                // SAFETY: `frame` and `config` are writable storage of the
-                // right size and alignment (asserted).
-                unsafe {
-                    frame.cast::<Frame>().write(f);
-                    config.write(c);
-                }
-                parts as c_int
-            }
-            Err(AvcError::MissingParameterSets) => RTMP_ERR_NO_PARAMETER_SETS,
-            Err(AvcError::TooManyNalUnits(_) | AvcError::TooLarge | AvcError::ConfigTooLarge(_)) => RTMP_ERR_TOO_LARGE,
-            Err(_) => RTMP_ERR_BAD_MEDIA,
-        }
+        let packaged = pk.package::<RTMP_MAX_NAL_UNITS>(input, composition_ms).map_err(|e| match e {
+            AvcError::MissingParameterSets => RTMP_ERR_NO_PARAMETER_SETS,
+            AvcError::TooManyNalUnits(_) | AvcError::TooLarge | AvcError::ConfigTooLarge(_) => RTMP_ERR_TOO_LARGE,
+            _ => RTMP_ERR_BAD_MEDIA,
+        });
+        // SAFETY: `frame` and `config` are writable (contract, checked non-null).
+        unsafe { store(packaged, frame, config) }
     })
+}
+
+/// Writes a packager's result into the caller's `frame` and `config`;
+/// returns the frame's part count or the error code. Shared by H.264 and H.265.
+///
+/// # Safety
+/// `frame` and `config` writable.
+unsafe fn store(
+    packaged: Result<(Option<&[u8]>, Frame), c_int>,
+    frame: *mut rtmp_video_frame,
+    config: *mut rtmp_slice,
+) -> c_int {
+    match packaged {
+        Ok((cfg, f)) => {
+            let parts = 2 * f.nal_count() + 1;
+            let c = cfg.map_or(rtmp_slice { ptr: core::ptr::null(), len: 0 }, |c| rtmp_slice {
+                ptr: c.as_ptr(),
+                len: c.len(),
+            });
+            // SAFETY: `frame` and `config` are writable storage of the right
+            // size and alignment (asserted; contract).
+            unsafe {
+                frame.cast::<Frame>().write(f);
+                config.write(c);
+            }
+            parts as c_int
+        }
+        Err(code) => code,
+    }
 }
 
 /// Starts an H.265 packager.
@@ -188,27 +205,13 @@ pub unsafe extern "C" fn rtmp_hevc_package(
         // SAFETY: `annexb` is readable for `len` bytes and outlives the
         // frame's use (contract).
         let input: &'static [u8] = unsafe { core::slice::from_raw_parts(annexb, len) };
-        match pk.package::<RTMP_MAX_NAL_UNITS>(input, composition_ms) {
-            Ok((cfg, f)) => {
-                let parts = 2 * f.nal_count() + 1;
-                let c = cfg.map_or(rtmp_slice { ptr: core::ptr::null(), len: 0 }, |c| rtmp_slice {
-                    ptr: c.as_ptr(),
-                    len: c.len(),
-                });
-                // SAFETY: `frame` and `config` are writable storage of the
-                // right size and alignment (asserted).
-                unsafe {
-                    frame.cast::<Frame>().write(f);
-                    config.write(c);
-                }
-                parts as c_int
-            }
-            Err(HevcError::MissingParameterSets) => RTMP_ERR_NO_PARAMETER_SETS,
-            Err(HevcError::TooManyNalUnits(_) | HevcError::TooLarge | HevcError::ConfigTooLarge(_)) => {
-                RTMP_ERR_TOO_LARGE
-            }
-            Err(_) => RTMP_ERR_BAD_MEDIA,
-        }
+        let packaged = pk.package::<RTMP_MAX_NAL_UNITS>(input, composition_ms).map_err(|e| match e {
+            HevcError::MissingParameterSets => RTMP_ERR_NO_PARAMETER_SETS,
+            HevcError::TooManyNalUnits(_) | HevcError::TooLarge | HevcError::ConfigTooLarge(_) => RTMP_ERR_TOO_LARGE,
+            _ => RTMP_ERR_BAD_MEDIA,
+        });
+        // SAFETY: `frame` and `config` are writable (contract, checked non-null).
+        unsafe { store(packaged, frame, config) }
     })
 }
 
