@@ -36,7 +36,11 @@ impl Instant {
 
     /// Milliseconds since the caller's epoch.
     pub const fn as_millis(self) -> u64 {
-        self.0 / 1000
+        if cfg!(target_pointer_width = "64") {
+            self.0 / 1000
+        } else {
+            div_1000_narrow(self.0)
+        }
     }
 
     /// Time elapsed since `earlier`, or zero if `earlier` is later than `self`.
@@ -49,6 +53,17 @@ impl Instant {
         let micros = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
         Instant(self.0.saturating_add(micros))
     }
+}
+
+/// `x / 1000` in three 32-bit divisions: on 32-bit targets a 64-bit
+/// division is a library routine (about 1 KiB of Cortex-M flash, for the
+/// one place the publisher needs it). Long division in 16-bit digits: each
+/// partial dividend is below `1000 << 16`, so it fits 32 bits.
+const fn div_1000_narrow(x: u64) -> u64 {
+    let (hi, lo) = ((x >> 32) as u32, x as u32);
+    let t1 = ((hi % 1000) << 16) | (lo >> 16);
+    let t2 = ((t1 % 1000) << 16) | (lo & 0xffff);
+    (((hi / 1000) as u64) << 32) | (((t1 / 1000) << 16) | (t2 / 1000)) as u64
 }
 
 impl Add<Duration> for Instant {
@@ -136,6 +151,20 @@ impl fmt::Display for RtmpTimestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn narrow_division_by_1000_equals_the_wide_one() {
+        let mut x = 0x9E37_79B9_7F4A_7C15_u64;
+        let edges = [0, 999, 1000, 1001, u32::MAX as u64, 1 << 32, (1 << 32) + 999, u64::MAX - 1, u64::MAX];
+        for v in edges.into_iter().chain((0..100_000).map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x >> (x % 64)
+        })) {
+            assert_eq!(div_1000_narrow(v), v / 1000, "{v}");
+        }
+    }
 
     #[test]
     fn wraps_and_orders_across_the_wrap() {
