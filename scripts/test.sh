@@ -130,7 +130,7 @@ ok
 step "rtmp-push camera (host SDK camera, OpenH264, AAC) against nginx-rtmp and its embedded server"
 cargo test -p board --locked --test camera_peers -- --ignored --test-threads 1
 ok
-step "C API from C: publish.c (cc + rtmp-ffi) pushes three profiles to nginx-rtmp identically, prints a refusal; camera.c (cc + board-ffi) streams the host camera to nginx"
+step "C API from C: publish.c (cc + rtmp-ffi) pushes three profiles to nginx-rtmp identically, prints a refusal; camera.c (cc + board-ffi) streams the host camera to nginx; venc.c sends its own VENC loop (H.264 to nginx, H.265 to Node-Media-Server)"
 # Debug libraries: the test build's artifacts are reused (a release build of
 # board would cost CI minutes; users get release by default).
 make -C ffi/examples PROFILE=debug

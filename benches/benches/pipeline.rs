@@ -135,7 +135,7 @@ fn main() {
             let _ = write_gathered(&mut null, [&msg]);
         }
         let t2 = thread_cpu_ns();
-        bytes += send_stream(&mut push, &stream, &mut packager, i * 33).unwrap();
+        bytes += send_stream(&mut push, stream.as_packs(), &mut packager, i * 33).unwrap();
         let t3 = thread_cpu_ns();
         drop(stream);
         let t4 = thread_cpu_ns();

@@ -362,22 +362,13 @@ impl<'s> Pack<'s> {
 impl<'s> Stream<'s> {
     /// The packs, in order.
     pub fn packs(&self) -> impl Iterator<Item = Pack<'_>> + '_ {
+        self.as_packs().iter()
+    }
+
+    /// The packs as a borrowed view (what [`send_stream`](crate::pipeline::send_stream) takes).
+    pub fn as_packs(&self) -> Packs<'_> {
         let n = (self.raw.u32PackCount as usize).min(self.venc.packs.len());
-        self.venc.packs[..n].iter().map(|p| {
-            let off = (p.u32Offset as usize).min(p.u32Len as usize);
-            let data = if p.pu8Addr.is_null() {
-                &[][..]
-            } else {
-                // SAFETY: the SDK maps `u32Len` bytes at `pu8Addr` from
-                // GetStream until ReleaseStream, which runs when `self` is
-                // dropped; the returned slice borrows `self`.
-                unsafe { std::slice::from_raw_parts(p.pu8Addr.add(off), p.u32Len as usize - off) }
-            };
-            // SAFETY: reading the H.264 member of a union of enums of the
-            // same size (the H.265 one holds the H.265 types).
-            let nal_type = unsafe { p.DataType.enH264EType } as u32;
-            Pack { data, nal_type, pts_us: p.u64PTS, frame_end: p.bFrameEnd }
-        })
+        Packs { packs: &self.venc.packs[..n], codec: self.venc.codec }
     }
 
     /// The stream's sequence number (counts frames; gaps are frames lost).
@@ -387,7 +378,101 @@ impl<'s> Stream<'s> {
 
     /// Presentation time in microseconds.
     pub fn pts_us(&self) -> u64 {
-        self.packs().next().map_or(0, |p| p.pts_us)
+        self.as_packs().pts_us()
+    }
+
+    /// Whether other frames refer to this one (see [`Packs::is_reference`]).
+    pub fn is_reference(&self) -> bool {
+        self.as_packs().is_reference()
+    }
+
+    /// Whether this is an IDR frame.
+    pub fn is_keyframe(&self) -> bool {
+        self.as_packs().is_keyframe()
+    }
+
+    /// The encoder's codec.
+    pub fn codec(&self) -> Codec {
+        self.venc.codec
+    }
+}
+
+/// The packs of one encoded frame, borrowed: a [`Stream`]'s, or those of a
+/// `VENC_STREAM_S` that the application took from `CVI_VENC_GetStream`
+/// itself (firmware that runs its own encoder loop and releases the stream
+/// after sending it).
+#[derive(Clone, Copy)]
+pub struct Packs<'s> {
+    packs: &'s [ffi::VENC_PACK_S],
+    codec: Codec,
+}
+
+impl std::fmt::Debug for Packs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Packs").field("count", &self.packs.len()).field("codec", &self.codec).finish()
+    }
+}
+
+impl<'s> Packs<'s> {
+    /// The packs of a stream filled by `CVI_VENC_GetStream` on a `codec`
+    /// channel; `None` when it has packs but no descriptor array.
+    ///
+    /// # Safety
+    /// `raw.pstPack` points at `raw.u32PackCount` descriptors, and each
+    /// descriptor's `pu8Addr` (when not null) at `u32Len` readable bytes,
+    /// all unchanged for `'s` (until `CVI_VENC_ReleaseStream`).
+    pub unsafe fn from_raw(raw: &'s ffi::VENC_STREAM_S, codec: Codec) -> Option<Packs<'s>> {
+        let n = raw.u32PackCount as usize;
+        if n == 0 {
+            return Some(Packs { packs: &[], codec });
+        }
+        if raw.pstPack.is_null() {
+            return None;
+        }
+        // SAFETY: `pstPack` points at `u32PackCount` descriptors valid for
+        // `'s` (the caller's contract).
+        let packs = unsafe { std::slice::from_raw_parts(raw.pstPack, n) };
+        Some(Packs { packs, codec })
+    }
+
+    /// The packs, in order.
+    pub fn iter(self) -> impl Iterator<Item = Pack<'s>> + 's {
+        self.packs.iter().map(|p| {
+            let off = (p.u32Offset as usize).min(p.u32Len as usize);
+            let data = if p.pu8Addr.is_null() {
+                &[][..]
+            } else {
+                // SAFETY: the SDK maps `u32Len` bytes at `pu8Addr` from
+                // GetStream until ReleaseStream, which comes after `'s`
+                // (a `Stream` releases when dropped, and borrows for `'s`;
+                // `from_raw`'s caller promises the same).
+                unsafe { std::slice::from_raw_parts(p.pu8Addr.add(off), p.u32Len as usize - off) }
+            };
+            // SAFETY: reading the H.264 member of a union of enums of the
+            // same size (the H.265 one holds the H.265 types).
+            let nal_type = unsafe { p.DataType.enH264EType } as u32;
+            Pack { data, nal_type, pts_us: p.u64PTS, frame_end: p.bFrameEnd }
+        })
+    }
+
+    /// How many packs.
+    pub fn len(self) -> usize {
+        self.packs.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(self) -> bool {
+        self.packs.is_empty()
+    }
+
+    /// The codec the packs are in.
+    pub fn codec(self) -> Codec {
+        self.codec
+    }
+
+    /// Presentation time in microseconds (the first pack's).
+    pub fn pts_us(self) -> u64 {
+        self.iter().next().map_or(0, |p| p.pts_us)
     }
 
     /// Whether other frames refer to this one, read from the NAL header
@@ -395,10 +480,10 @@ impl<'s> Stream<'s> {
     /// is not a sub-layer non-reference picture (H.265 7.4.2.2: the even
     /// VCL types below 16). A frame the drop policy may drop alone when it
     /// is not.
-    pub fn is_reference(&self) -> bool {
-        let hevc = self.venc.codec == Codec::H265;
+    pub fn is_reference(self) -> bool {
+        let hevc = self.codec == Codec::H265;
         let mut slices = 0;
-        for nal in self.packs().filter_map(|p| p.nal_unit()) {
+        for nal in self.iter().filter_map(|p| p.nal_unit()) {
             let Some(&b) = nal.first() else { continue };
             if hevc {
                 let t = (b >> 1) & 0x3F;
@@ -419,18 +504,13 @@ impl<'s> Stream<'s> {
         slices == 0
     }
 
-    /// Whether this is an IDR frame.
-    pub fn is_keyframe(&self) -> bool {
-        let idr = match self.venc.codec {
+    /// Whether this is an IDR frame (by the types the encoder reports).
+    pub fn is_keyframe(self) -> bool {
+        let idr = match self.codec {
             Codec::H264 => ffi::H264E_NALU_IDRSLICE as u32,
             Codec::H265 => ffi::H265E_NALU_IDRSLICE as u32,
         };
-        self.packs().any(|p| p.nal_type == idr)
-    }
-
-    /// The encoder's codec.
-    pub fn codec(&self) -> Codec {
-        self.venc.codec
+        self.iter().any(|p| p.nal_type == idr)
     }
 }
 

@@ -3,14 +3,19 @@
 //! scripts/test.sh before this), pushes the three sample profiles to
 //! nginx-rtmp paced to real time; nginx's recordings equal the sources
 //! packet for packet (ffmpeg framemd5), and a refusal is printed from C
-//! with the server's status code.
+//! with the server's status code. `camera.c` streams the host camera through
+//! the pipeline's C API (and its riscv64 build under qemu); `venc.c` runs
+//! its own VENC loop in C and sends each `VENC_STREAM_S` with
+//! `rtmp_push_venc_stream` (H.264 to nginx, H.265 to Node-Media-Server),
+//! with AAC from an ADTS file beside it: every frame arrives in order.
 //!
 //! Ignored by default (needs nginx, ffmpeg and the built example).
 
 mod common;
 
+use common::nms::{Nms, NmsOptions};
 use common::{framemd5, make_source, packets, run, scratch, start_nginx};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -117,4 +122,76 @@ fn camera_c_riscv64_build_runs_under_qemu() {
     // 6 s in CI runs, with CI's load deciding): what does not get out is
     // counted, and what does decodes.
     assert!(sent >= 10 && sent + dropped >= 150, "sent {sent}, dropped {dropped}");
+}
+
+/// The frame numbers `venc.c` draws (16 squares along the top, most
+/// significant first), read back from each frame of `rec` as `ffmpeg` decodes it.
+fn drawn_counters(ffmpeg: &Path, rec: &Path) -> Vec<u32> {
+    let out = run(Command::new(ffmpeg)
+        .args(["-nostdin", "-v", "error", "-i"])
+        .arg(rec)
+        .args(["-map", "0:v", "-f", "rawvideo", "-pix_fmt", "gray", "-"]));
+    let errors = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && errors.trim().is_empty(), "decoding {}: {errors}", rec.display());
+    let (w, h) = (640, 480);
+    out.stdout
+        .chunks_exact(w * h)
+        .map(|y| (0..16).fold(0, |n, bit| n << 1 | u32::from(y[24 * w + 8 + bit * 38 + 16] > 128)))
+        .collect()
+}
+
+/// Runs `venc URL 4 CODEC tone.aac` (an ADTS file ffmpeg makes), checks
+/// its summary (120 frames sent, paced, audio beside them) and returns it.
+fn run_venc(url: &str, codec: &str) -> String {
+    let bin = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../ffi/examples/venc"));
+    assert!(bin.exists(), "{} missing: run make -C ffi/examples", bin.display());
+    let dir = scratch(&format!("c-venc-src-{codec}"));
+    let aac = dir.join("tone.aac");
+    common::ffmpeg(
+        &["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "5"]
+            .into_iter()
+            .chain(["-c:a", "aac", "-f", "adts", aac.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+    );
+    let started = Instant::now();
+    let out = run(Command::new(&bin).arg(url).arg("4").arg(codec).arg(&aac));
+    let took = started.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    // 4 s at 30 fps, paced; the audio up to the last frame (48 kHz, 1024
+    // samples a frame: about 187).
+    assert!(stdout.contains("sent 120 video and 18") && stdout.contains(", 0 not sent"), "{stdout}");
+    assert!(took > Duration::from_millis(3800) && took < Duration::from_secs(9), "{took:?}");
+    eprintln!("venc {codec}: {}, {took:.1?}", stdout.trim());
+    let _ = std::fs::remove_dir_all(dir);
+    stdout
+}
+
+/// The recording holds every frame venc.c sent, decoding, in order (the
+/// counters drawn into the pictures read back as 0, 1, ... 119), and the
+/// AAC frames it sent.
+fn check_venc_recording(ffmpeg: &Path, rec: &Path, video: &str, stdout: &str) {
+    let audio_sent: usize = stdout.split("video and ").nth(1).and_then(|s| s.split(' ').next()?.parse().ok()).unwrap();
+    let streams = run(Command::new(ffmpeg).args(["-nostdin", "-hide_banner", "-i"]).arg(rec));
+    let streams = String::from_utf8_lossy(&streams.stderr);
+    assert!(streams.contains(video) && streams.contains("640x480") && streams.contains("Audio: aac"), "{streams}");
+    assert_eq!(drawn_counters(ffmpeg, rec), (0..120).collect::<Vec<u32>>());
+    let audio = common::decoded_md5s(ffmpeg, rec.as_os_str(), "a");
+    assert_eq!(audio.len(), audio_sent, "audio frames recorded");
+}
+
+#[test]
+#[ignore = "needs nginx, ffmpeg and make -C ffi/examples; run by scripts/test.sh"]
+fn venc_c_sends_its_own_h264_encoder_loop_to_nginx() {
+    let nginx = start_nginx("c-venc");
+    let stdout = run_venc(&nginx.url("rec/venc"), "h264");
+    check_venc_recording(Path::new("ffmpeg"), &nginx.recording("venc"), "Video: h264", &stdout);
+}
+
+#[test]
+#[ignore = "needs Node-Media-Server 4, libx265, ffmpeg 9 and make -C ffi/examples; run by scripts/test.sh"]
+fn venc_c_sends_its_own_h265_encoder_loop_to_node_media_server() {
+    let nms = Nms::start("c-venc-nms", NmsOptions { record: true, ..NmsOptions::default() });
+    let stdout = run_venc(&nms.url("live/venc"), "h265");
+    check_venc_recording(&common::ffmpeg9(), &nms.recording("live/venc"), "Video: hevc", &stdout);
 }

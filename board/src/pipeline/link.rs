@@ -383,7 +383,7 @@ impl Network {
         }
         let counters = &*self.counters;
         let Live { packager, adapt, .. } = live;
-        let result = send_stream_with(push, &stream, packager, ts, |p| adapt.observe(counters, p, Some(pts)));
+        let result = send_stream_with(push, stream.as_packs(), packager, ts, |p| adapt.observe(counters, p, Some(pts)));
         // ReleaseStream, now that the frame is on the socket.
         drop(stream);
         match result {

@@ -600,7 +600,7 @@ impl std::error::Error for SendStreamError {}
 /// chunk headers beside them. Returns the tag body's size. Release the stream after this.
 pub fn send_stream(
     push: &mut RtmpPush<'_>,
-    stream: &crate::venc::Stream<'_>,
+    stream: crate::venc::Packs<'_>,
     packager: &mut VideoPackager,
     timestamp: u32,
 ) -> Result<usize, SendStreamError> {
@@ -611,7 +611,7 @@ pub fn send_stream(
 /// [`RtmpPush::send_with`](crate::push::RtmpPush::send_with)).
 pub fn send_stream_with(
     push: &mut RtmpPush<'_>,
-    stream: &crate::venc::Stream<'_>,
+    stream: crate::venc::Packs<'_>,
     packager: &mut VideoPackager,
     timestamp: u32,
     mut on_wait: impl FnMut(crate::push::Progress),
@@ -620,10 +620,10 @@ pub fn send_stream_with(
     // each typed): only the start codes are read, and the slice data is
     // first touched by the kernel's writev. Packs without a start code are
     // scanned instead.
-    let packaged = if stream.packs().all(|p| p.nal_unit().is_some()) {
-        packager.package_nal_units::<16>(stream.packs().filter_map(|p| p.nal_unit()), 0)
+    let packaged = if stream.iter().all(|p| p.nal_unit().is_some()) {
+        packager.package_nal_units::<16>(stream.iter().filter_map(|p| p.nal_unit()), 0)
     } else {
-        packager.package_parts::<16>(stream.packs().map(|p| p.data), 0)
+        packager.package_parts::<16>(stream.iter().map(|p| p.data), 0)
     };
     let (config, frame) = packaged.map_err(SendStreamError::Package)?;
     if let Some(seq) = config {

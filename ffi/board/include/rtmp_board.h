@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct _VENC_STREAM_S;
+
 // Success.
 #define RTMP_BOARD_OK 0
 
@@ -45,9 +47,24 @@
 // Stopped.
 #define RTMP_STATE_STOPPED 4
 
+// H.264 (`PT_H264` channels).
+#define RTMP_CODEC_H264 0
+
+// H.265, sent as Enhanced RTMP `hvc1` (the server must take it: YouTube,
+// SRS 6, Node-Media-Server 4; not nginx-rtmp).
+#define RTMP_CODEC_H265 1
+
+// The stream or audio frame is not one the packager can read (no SPS/PPS
+// before the first frame, malformed ADTS, more than 16 NAL units).
+#define RTMP_BOARD_ERR_MEDIA -8
+
 // A stream from the camera (opaque; from `rtmp_new`/`rtmp_new_url`, freed
 // by `rtmp_free`). Use from one thread at a time.
 struct rtmp;
+
+// A publishing connection (opaque; from `rtmp_push_connect`, ended by
+// `rtmp_push_close`). Use from one thread at a time.
+struct rtmp_push;
 
 // Counters of a running (or stopped) stream.
 struct rtmp_stats {
@@ -71,6 +88,16 @@ struct rtmp_stats {
   uint32_t reconnects;
   // The encoder's current bit rate (adaptive), bit/s.
   uint32_t encoder_bitrate;
+};
+
+// Counters of a connection.
+struct rtmp_push_stats {
+  // Video frames sent.
+  uint64_t video_frames;
+  // Audio frames sent.
+  uint64_t audio_frames;
+  // Bytes written to the socket.
+  uint64_t bytes_sent;
 };
 
 #ifdef __cplusplus
@@ -158,6 +185,64 @@ uint32_t rtmp_last_sdk_error(struct rtmp *r);
 // # Safety
 // `r` from `rtmp_new*` (or NULL), not used afterwards.
 void rtmp_free(struct rtmp *r);
+
+// Connects to `url` (`rtmp://` or `rtmps://`, stream key and query
+// included) and publishes; returns once the server has accepted, or NULL
+// with the reason (server, step and cause, in one line, without the stream
+// key) in `error` (`error_len` bytes, may be NULL). `codec` is
+// `RTMP_CODEC_H264` or `RTMP_CODEC_H265`. It does not reconnect: when a
+// send fails, close it and connect again (and request an IDR from the
+// encoder so that the new connection starts at a keyframe).
+//
+// # Safety
+// `url` is NUL-terminated; `error` is NULL or writable for `error_len` bytes.
+struct rtmp_push *rtmp_push_connect(const char *url, int codec, char *error, size_t error_len);
+
+// Sends one encoded frame: the packs of `stream`, as `CVI_VENC_GetStream`
+// filled it (on a channel of the codec given to `rtmp_push_connect`),
+// written to the socket from the encoder's memory before this returns, so
+// release the stream after it. The sequence header goes first at the first
+// IDR and whenever the parameter sets change. The timestamp is the packs'
+// `u64PTS` (µs), counted from the first one given. Blocks while the socket
+// is full. Returns `RTMP_BOARD_OK`, `RTMP_BOARD_ERR_MEDIA` (this frame was
+// not sent; the connection is fine) or `RTMP_BOARD_ERR_RTMP` (the
+// connection failed; see `rtmp_push_last_error`).
+//
+// # Safety
+// `p` from `rtmp_push_connect`; `stream` filled by `CVI_VENC_GetStream`
+// and not yet released (its `pstPack` array and the packs' memory valid).
+int rtmp_push_venc_stream(struct rtmp_push *p, const struct _VENC_STREAM_S *stream);
+
+// Sends AAC audio: the ADTS frames in `adts` (`len` bytes; one or more,
+// as an AENC channel gives them), the first at `pts_us` (the same clock as
+// the video's `u64PTS`), each next one 1024 samples later. The AAC
+// sequence header goes first. Returns as `rtmp_push_venc_stream`.
+//
+// # Safety
+// `p` from `rtmp_push_connect`; `adts` readable for `len` bytes.
+int rtmp_push_aac(struct rtmp_push *p, const uint8_t *adts, size_t len, uint64_t pts_us);
+
+// Fills `*out` with the counters so far.
+//
+// # Safety
+// `p` from `rtmp_push_connect`; `out` writable.
+int rtmp_push_stats(struct rtmp_push *p, struct rtmp_push_stats *out);
+
+// The last failure in one line (empty if none); valid until the next call.
+//
+// # Safety
+// `p` from `rtmp_push_connect`.
+const char *rtmp_push_last_error(struct rtmp_push *p);
+
+// Ends the stream cleanly (`FCUnpublish`, `deleteStream`, the server's
+// close awaited briefly) and frees the handle, failed or not; `*out` (if
+// not NULL) gets the final counters. Returns `RTMP_BOARD_OK`, or
+// `RTMP_BOARD_ERR_RTMP` when the connection had failed or failed now.
+//
+// # Safety
+// `p` from `rtmp_push_connect` (or NULL), not used afterwards; `out` NULL
+// or writable.
+int rtmp_push_close(struct rtmp_push *p, struct rtmp_push_stats *out);
 
 #ifdef __cplusplus
 }  // extern "C"

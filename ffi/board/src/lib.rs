@@ -15,6 +15,9 @@
 //! when the SDK was the cause. Panics are caught at the boundary.
 #![allow(non_camel_case_types)]
 
+mod push;
+pub use push::*;
+
 use board::audio::{AudioConfig, AudioIn};
 use board::camera::{Camera, CameraConfig};
 use board::pipeline::{PipelineError, Rtmp};

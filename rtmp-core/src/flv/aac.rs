@@ -126,6 +126,11 @@ impl AacPackager {
         (self.config_change(cfg), [&RAW_HEADER, raw])
     }
 
+    /// The configuration of the frames packaged so far (none before the first).
+    pub const fn config(&self) -> Option<AacConfig> {
+        self.sent
+    }
+
     fn config_change(&mut self, cfg: AacConfig) -> Option<[u8; 4]> {
         if self.sent == Some(cfg) {
             return None;
