@@ -76,7 +76,18 @@ pub struct HlsStream {
     stats: HlsStats,
     /// The playlist, open for appending, when every segment is kept.
     record: Option<File>,
+    /// The first audio frame's timestamp while no video configuration has
+    /// come: audio alone does not start the program until it has gone on
+    /// for [`AUDIO_ALONE_MS`].
+    audio_alone_since: Option<u32>,
 }
+
+/// How long audio without a video configuration waits before the stream is
+/// taken to be audio only: the program's streams are fixed when the first
+/// segment starts, and a publisher whose audio comes before its first
+/// video message (a camera whose encoder starts slower than its
+/// microphone) would otherwise get an HLS stream without video.
+const AUDIO_ALONE_MS: u32 = 3000;
 
 impl std::fmt::Debug for HlsStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -132,6 +143,7 @@ impl HlsStream {
             file: None,
             stats: HlsStats::default(),
             record,
+            audio_alone_since: None,
         })
     }
 
@@ -157,7 +169,7 @@ impl HlsStream {
             type_id::AUDIO => self.audio && AudioTag::parse(body).is_ok_and(|t| t.codec == AudioCodec::Aac),
             _ => false,
         };
-        if !carried {
+        if !carried || self.waiting_for_video(kind, timestamp) {
             self.stats.dropped += 1;
             return Ok(());
         }
@@ -182,6 +194,16 @@ impl HlsStream {
             Err(_) => self.stats.dropped += 1,
         }
         Ok(())
+    }
+
+    /// Whether an audio frame is held back (dropped, counted) because no
+    /// segment has started and video may still come.
+    fn waiting_for_video(&mut self, kind: u8, timestamp: u32) -> bool {
+        if kind != type_id::AUDIO || self.mux.is_some() || self.video.is_some() {
+            return false;
+        }
+        let since = *self.audio_alone_since.get_or_insert(timestamp);
+        timestamp.wrapping_sub(since) < AUDIO_ALONE_MS
     }
 
     fn config(&mut self, kind: u8, body: &[u8]) -> io::Result<()> {
@@ -301,5 +323,64 @@ impl HlsStream {
             None if d.closed.is_none() => self.write_playlist(),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rtmp_core::flv::aac::AacConfig;
+
+    // An x264 SPS and PPS (High, 160x90) and an IDR slice header's first bytes.
+    const SPS: &[u8] = &[
+        0x67, 0x64, 0x00, 0x0a, 0xac, 0xd9, 0x42, 0x84, 0x7e, 0x5c, 0x04, 0x40, 0x00, 0x00, 0x03, 0x00, 0x40, 0x00,
+        0x00, 0x05, 0x03, 0xc4, 0x89, 0x65, 0x80,
+    ];
+    const PPS: &[u8] = &[0x68, 0xeb, 0xe3, 0xcb, 0x22, 0xc0];
+
+    fn avc_config() -> Vec<u8> {
+        let mut out = [0u8; 128];
+        let n = rtmp_core::flv::avc::write_sequence_header(&mut out, SPS, PPS).unwrap();
+        out[..n].to_vec()
+    }
+
+    fn keyframe() -> Vec<u8> {
+        let mut body = rtmp_core::flv::avc::avcc_tag_header(true, 0).to_vec();
+        body.extend_from_slice(&[0, 0, 0, 4, 0x65, 0x88, 0x84, 0x00]);
+        body
+    }
+
+    #[test]
+    fn audio_before_the_video_configuration_does_not_make_an_audio_only_stream() {
+        let dir = std::env::temp_dir().join(format!("hls-audio-first-{}", std::process::id()));
+        let mut hls = HlsStream::create(&HlsOptions::new(&dir), Path::new("live/cam")).unwrap();
+        let aac = AacConfig::from_audio_specific_config(&[0x11, 0x90]).unwrap();
+        hls.frame(8, 0, &aac.sequence_header()).unwrap();
+        // Half a second of audio before the encoder's first output.
+        for i in 0..24 {
+            hls.frame(8, i * 21, &[0xAF, 1, 0x21, 0x10]).unwrap();
+        }
+        hls.frame(9, 500, &avc_config()).unwrap();
+        hls.frame(9, 500, &keyframe()).unwrap();
+        hls.frame(8, 510, &[0xAF, 1, 0x21, 0x10]).unwrap();
+        assert_eq!(hls.video, Some(Codec::H264), "the program has video");
+        assert!(hls.audio);
+        assert_eq!((hls.stats.frames, hls.stats.dropped), (2, 24), "{:?}", hls.stats);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn audio_alone_for_three_seconds_is_an_audio_stream() {
+        let dir = std::env::temp_dir().join(format!("hls-audio-only-{}", std::process::id()));
+        let mut hls = HlsStream::create(&HlsOptions::new(&dir), Path::new("live/radio")).unwrap();
+        let aac = AacConfig::from_audio_specific_config(&[0x11, 0x90]).unwrap();
+        hls.frame(8, 0, &aac.sequence_header()).unwrap();
+        for i in 0..200 {
+            hls.frame(8, i * 21, &[0xAF, 1, 0x21, 0x10]).unwrap();
+        }
+        assert!(hls.mux.is_some() && hls.video.is_none());
+        // 3000 ms / 21 ms: the first 143 frames waited for video.
+        assert_eq!((hls.stats.frames, hls.stats.dropped), (200 - 143, 143), "{:?}", hls.stats);
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
