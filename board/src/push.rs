@@ -185,6 +185,11 @@ pub struct RtmpPush<'b> {
     last_ack: Instant,
     ack_window: u32,
     reconnect: Option<String>,
+    /// The wall clock when the first media message went out, and its
+    /// timestamp: the stream's origin for [`ahead_of_real_time`](Self::ahead_of_real_time).
+    origin: Option<(Instant, u32)>,
+    /// The latest media timestamp sent (ms, wrapping).
+    last_timestamp: u32,
 }
 
 impl<'b> RtmpPush<'b> {
@@ -233,6 +238,8 @@ impl<'b> RtmpPush<'b> {
             last_ack: Instant::now(),
             ack_window: opts.ack_window,
             reconnect: None,
+            origin: None,
+            last_timestamp: 0,
         };
         push.wait_for_publish()?;
         push.watch = LinkWatch::new(push.conn.now(), opts.link_timeout);
@@ -410,7 +417,52 @@ impl<'b> RtmpPush<'b> {
             }
         }
         self.messages_sent += 1;
+        match self.origin {
+            None => {
+                self.origin = Some((Instant::now(), timestamp));
+                self.last_timestamp = timestamp;
+            }
+            // Later in the stream than the latest (timestamps wrap at 2^32 ms).
+            Some((_, origin)) => {
+                if (timestamp.wrapping_sub(origin) as i32) > (self.last_timestamp.wrapping_sub(origin) as i32) {
+                    self.last_timestamp = timestamp;
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// When a message stamped `timestamp` is due on the wall clock: the
+    /// first message sent was due when it went out, and the others as many
+    /// milliseconds after it as their timestamps say. `None` before any.
+    pub fn due(&self, timestamp: u32) -> Option<Instant> {
+        let (wall, origin) = self.origin?;
+        let offset = timestamp.wrapping_sub(origin) as i32;
+        Some(if offset >= 0 {
+            wall + Duration::from_millis(offset as u64)
+        } else {
+            wall.checked_sub(Duration::from_millis(offset.unsigned_abs().into())).unwrap_or(wall)
+        })
+    }
+
+    /// How far the stream sent is ahead of the wall clock: the latest
+    /// timestamp sent, less the time since the first message (what
+    /// mpegCoder's `getParameter('waitRef')` answers). Zero when behind,
+    /// or before anything is sent. A pusher that keeps this near zero
+    /// sends in real time; [`send_paced`](Self::send_paced) does it for you.
+    pub fn ahead_of_real_time(&self) -> Duration {
+        self.due(self.last_timestamp).map_or(Duration::ZERO, |due| due.saturating_duration_since(Instant::now()))
+    }
+
+    /// [`send`](Self::send) when the message is due ([`due`](Self::due)):
+    /// waits, serving the connection (acknowledgements, pings), until the
+    /// wall clock reaches its timestamp, then sends. A frame already late
+    /// goes at once. The first message sets the origin.
+    pub fn send_paced(&mut self, type_id: u8, timestamp: u32, body: &[&[u8]]) -> Result<(), RtmpError> {
+        if let Some(due) = self.due(timestamp) {
+            self.idle_until(due)?;
+        }
+        self.send(type_id, timestamp, body)
     }
 
     /// Serves the connection (acks, pings, status) without waiting.

@@ -173,3 +173,32 @@ fn a_silent_publisher_is_dropped_and_its_name_freed() {
     drop(stale);
     assert_eq!(server.finish().publishes, 2);
 }
+
+#[test]
+fn send_paced_keeps_to_real_time_and_ahead_of_real_time_says_by_how_much() {
+    let server = serve(ServeOptions::default());
+    let url = server.url("live/paced");
+    let mut bufs = PushBuffers::new();
+    let mut push = RtmpPush::connect(&url, &mut bufs, PushOptions::default()).unwrap();
+    assert_eq!(push.ahead_of_real_time(), Duration::ZERO, "nothing sent yet");
+    push.send(9, 0, &[AVC_SEQUENCE_HEADER]).unwrap();
+    let start = Instant::now();
+    for i in 0..10u32 {
+        push.send_paced(9, i * 100, &[&video(i, 500)]).unwrap();
+        assert!(push.ahead_of_real_time() < Duration::from_millis(50), "paced: not ahead");
+    }
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(900) && took < Duration::from_millis(1500), "{took:?}");
+    // Unpaced, two more seconds of frames at once: about 2 s ahead.
+    for i in 10..30u32 {
+        push.send(9, i * 100, &[&video(i, 500)]).unwrap();
+    }
+    let ahead = push.ahead_of_real_time();
+    assert!(ahead > Duration::from_millis(1700) && ahead <= Duration::from_millis(2000), "{ahead:?}");
+    // A late frame (its time has passed) goes at once.
+    let t = Instant::now();
+    push.send_paced(9, 500, &[&video(30, 500)]).unwrap();
+    assert!(t.elapsed() < Duration::from_millis(100));
+    push.close().unwrap();
+    server.finish();
+}
