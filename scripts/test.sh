@@ -142,6 +142,9 @@ ok
 step "H.265 / Enhanced RTMP: camera --codec h265 to Node-Media-Server 4 and rtmp-serve; HEVC, AV1, VP9, Opus files; ffmpeg 9 publishing and playing"
 cargo test -p board --locked --test hevc_peers -- --ignored --test-threads 1
 ok
+step "MP4 input: rtmp-push of ffmpeg-made MP4/MOV files (H.264 High with B-frames + AAC, baseline, H.265 + AAC) to nginx-rtmp and Node-Media-Server, packet for packet; paced 10 s; --loop"
+cargo test -p board --locked --test mp4_push -- --include-ignored
+ok
 step "MPEG-TS muxer: H.264+AAC and H.265+AAC FLVs muxed to .ts, decoded by ffmpeg / ffmpeg 9 identical to the source"
 cargo test -p board --locked --test ts_peers -- --ignored
 ok

@@ -83,24 +83,45 @@ impl From<RtmpError> for FilePushError {
     }
 }
 
-/// The FLV source, read as tags with their headers kept for a new connection.
-struct Source<'r> {
+/// One tag of a source: an FLV tag body in up to two parts (an MP4
+/// sample goes out as its tag header and the sample, read into one buffer).
+pub(crate) struct Tag<'a> {
+    pub kind: TagType,
+    pub timestamp: u32,
+    pub role: TagRole,
+    pub parts: [&'a [u8]; 2],
+}
+
+/// Where tags come from: an FLV file or stream, an MP4 file.
+pub(crate) trait TagSource {
+    /// The next tag, or `None` at the end; errors name the source.
+    fn next_tag(&mut self, on_event: &mut dyn FnMut(FilePushEvent<'_>)) -> Result<Option<Tag<'_>>, String>;
+}
+
+/// The FLV source, read as tags.
+struct FlvSource<'r> {
     input: &'r mut dyn Read,
     name: String,
     reader: FlvReader,
     buf: Vec<u8>,
     start: usize,
     end: usize,
-    /// The last onMetaData, AVC/HEVC and AAC sequence headers (tag bodies),
-    /// sent again on a new connection.
+    /// Bytes of the tag handed out last, consumed at the next call.
+    consumed: usize,
+}
+
+/// The last onMetaData, video and audio sequence headers (tag bodies),
+/// sent again on a new connection.
+#[derive(Default)]
+struct Kept {
     metadata: Option<(u32, Vec<u8>)>,
     video_config: Option<(u32, Vec<u8>)>,
     audio_config: Option<(u32, Vec<u8>)>,
 }
 
 /// What a tag is, for resuming after a reconnect.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum TagRole {
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum TagRole {
     Metadata,
     VideoConfig,
     AudioConfig,
@@ -108,7 +129,7 @@ enum TagRole {
     Other,
 }
 
-fn role(kind: TagType, data: &[u8]) -> TagRole {
+pub(crate) fn role(kind: TagType, data: &[u8]) -> TagRole {
     match kind {
         TagType::Script if data.starts_with(b"\x02\x00\x0aonMetaData") => TagRole::Metadata,
         TagType::Video | TagType::Audio => match (kind, MediaRole::of(kind.to_byte(), data)) {
@@ -129,79 +150,30 @@ enum Pumped {
     Link(RtmpError),
 }
 
-fn send_tag(push: &mut RtmpPush<'_>, kind: TagType, ts: u32, data: &[u8]) -> Result<(), RtmpError> {
+fn send_tag(push: &mut RtmpPush<'_>, kind: TagType, ts: u32, parts: [&[u8]; 2]) -> Result<(), RtmpError> {
     match kind {
-        TagType::Script if data.starts_with(b"\x02\x00\x0aonMetaData") => push.send(18, ts, &[SET_DATA_FRAME, data]),
+        TagType::Script if parts[0].starts_with(b"\x02\x00\x0aonMetaData") => {
+            push.send(18, ts, &[SET_DATA_FRAME, parts[0], parts[1]])
+        }
         TagType::Other(_) => Ok(()),
-        kind => push.send(kind.to_byte(), ts, &[data]),
+        kind => push.send(kind.to_byte(), ts, &parts),
     }
 }
 
-impl Source<'_> {
-    /// Sends tags until the source ends or the link fails. When `resume`,
-    /// first the kept metadata and sequence headers, then from the next
-    /// keyframe on (tags before it are skipped and counted), with the pacing
-    /// clock restarted there.
-    fn pump(
-        &mut self,
-        push: &mut RtmpPush<'_>,
-        fast: bool,
-        resume: bool,
-        on_event: &mut dyn FnMut(FilePushEvent<'_>),
-    ) -> Result<Pumped, String> {
-        let mut clock: Option<(Instant, u32)> = None;
-        let mut waiting_for_keyframe = resume;
-        if resume {
-            let kept = [&self.metadata, &self.audio_config, &self.video_config];
-            for (kind, tag) in [TagType::Script, TagType::Audio, TagType::Video].into_iter().zip(kept) {
-                if let Some((ts, data)) = tag {
-                    if let Err(e) = send_tag(push, kind, *ts, data) {
-                        return Ok(Pumped::Link(e));
-                    }
-                }
-            }
-        }
-        loop {
+impl TagSource for FlvSource<'_> {
+    fn next_tag(&mut self, on_event: &mut dyn FnMut(FilePushEvent<'_>)) -> Result<Option<Tag<'_>>, String> {
+        self.start += std::mem::take(&mut self.consumed);
+        // Where the tag found lies in `buf` (returned after the loop: a
+        // borrow returned from inside it would hold `buf` for every turn).
+        let (kind, timestamp, at, len) = loop {
             let (n, item) =
                 self.reader.read(&self.buf[self.start..self.end]).map_err(|e| format!("{}: {e}", self.name))?;
             match item {
                 FlvItem::Header(_) => self.start += n,
                 FlvItem::Tag(tag) => {
-                    let r = role(tag.kind, tag.data);
-                    match r {
-                        TagRole::Metadata => self.metadata = Some((tag.timestamp, tag.data.to_vec())),
-                        TagRole::VideoConfig => self.video_config = Some((tag.timestamp, tag.data.to_vec())),
-                        TagRole::AudioConfig => self.audio_config = Some((tag.timestamp, tag.data.to_vec())),
-                        _ => {}
-                    }
-                    if waiting_for_keyframe && r == TagRole::Keyframe {
-                        waiting_for_keyframe = false;
-                    }
-                    if waiting_for_keyframe {
-                        // Headers are current already (sent above, or kept for later).
-                        if r == TagRole::Other {
-                            on_event(FilePushEvent::Skipped);
-                        }
-                        self.start += n;
-                        continue;
-                    }
-                    if !fast {
-                        let (base, t0) = *clock.get_or_insert((Instant::now(), tag.timestamp));
-                        let due = base + Duration::from_millis(u64::from(tag.timestamp.saturating_sub(t0)));
-                        if let Err(e) = push.idle_until(due) {
-                            return Ok(Pumped::Link(e));
-                        }
-                    }
-                    if let Err(e) = send_tag(push, tag.kind, tag.timestamp, tag.data) {
-                        // This tag is lost with the link; resuming skips to a keyframe.
-                        self.start += n;
-                        return Ok(Pumped::Link(e));
-                    }
-                    on_event(FilePushEvent::Sent {
-                        bytes_sent: push.stats().bytes_sent,
-                        video: tag.kind == TagType::Video,
-                    });
-                    self.start += n;
+                    self.consumed = n;
+                    let at = tag.data.as_ptr() as usize - self.buf.as_ptr() as usize;
+                    break (tag.kind, tag.timestamp, at, tag.data.len());
                 }
                 FlvItem::NeedMore(want) => {
                     self.start += n;
@@ -221,13 +193,76 @@ impl Source<'_> {
                     if r == 0 {
                         if self.end > 0 {
                             on_event(FilePushEvent::Truncated { bytes: self.end });
+                            self.start = self.end;
                         }
-                        return Ok(Pumped::Done);
+                        return Ok(None);
                     }
                     self.end += r;
                 }
             }
+        };
+        let data = &self.buf[at..at + len];
+        Ok(Some(Tag { kind, timestamp, role: role(kind, data), parts: [data, &[]] }))
+    }
+}
+
+impl Kept {
+    /// Sends tags from `source` until it ends or the link fails. When
+    /// `resume`, first the kept metadata and sequence headers, then from
+    /// the next keyframe on (tags before it are skipped and counted), with
+    /// the pacing clock restarted there.
+    fn pump(
+        &mut self,
+        source: &mut dyn TagSource,
+        push: &mut RtmpPush<'_>,
+        fast: bool,
+        resume: bool,
+        on_event: &mut dyn FnMut(FilePushEvent<'_>),
+    ) -> Result<Pumped, String> {
+        let mut clock: Option<(Instant, u32)> = None;
+        let mut waiting_for_keyframe = resume;
+        if resume {
+            let kept = [&self.metadata, &self.audio_config, &self.video_config];
+            for (kind, tag) in [TagType::Script, TagType::Audio, TagType::Video].into_iter().zip(kept) {
+                if let Some((ts, data)) = tag {
+                    if let Err(e) = send_tag(push, kind, *ts, [data, &[]]) {
+                        return Ok(Pumped::Link(e));
+                    }
+                }
+            }
         }
+        while let Some(tag) = source.next_tag(on_event)? {
+            let keep = |parts: [&[u8]; 2]| Some((tag.timestamp, [parts[0], parts[1]].concat()));
+            match tag.role {
+                TagRole::Metadata => self.metadata = keep(tag.parts),
+                TagRole::VideoConfig => self.video_config = keep(tag.parts),
+                TagRole::AudioConfig => self.audio_config = keep(tag.parts),
+                _ => {}
+            }
+            if waiting_for_keyframe && tag.role == TagRole::Keyframe {
+                waiting_for_keyframe = false;
+            }
+            if waiting_for_keyframe {
+                // Headers are current already (sent above, or kept for later).
+                if tag.role == TagRole::Other {
+                    on_event(FilePushEvent::Skipped);
+                }
+                continue;
+            }
+            if !fast {
+                let (base, t0) = *clock.get_or_insert((Instant::now(), tag.timestamp));
+                let due = base + Duration::from_millis(u64::from(tag.timestamp.saturating_sub(t0)));
+                if let Err(e) = push.idle_until(due) {
+                    return Ok(Pumped::Link(e));
+                }
+            }
+            // A tag that fails is lost with the link; resuming skips to a keyframe.
+            if let Err(e) = send_tag(push, tag.kind, tag.timestamp, tag.parts) {
+                return Ok(Pumped::Link(e));
+            }
+            on_event(FilePushEvent::Sent { bytes_sent: push.stats().bytes_sent, video: tag.kind == TagType::Video });
+        }
+        Ok(Pumped::Done)
     }
 }
 
@@ -243,19 +278,28 @@ pub fn push_flv(
     name: &str,
     target: &PushTarget,
     opts: FilePushOptions,
-    mut on_event: impl FnMut(FilePushEvent<'_>),
+    on_event: impl FnMut(FilePushEvent<'_>),
 ) -> Result<PushStats, FilePushError> {
-    let mut source = Source {
+    let mut source = FlvSource {
         input,
         name: name.to_string(),
         reader: FlvReader::new(),
         buf: vec![0u8; 256 * 1024],
         start: 0,
         end: 0,
-        metadata: None,
-        video_config: None,
-        audio_config: None,
+        consumed: 0,
     };
+    push_source(&mut source, target, opts, on_event)
+}
+
+/// Pushes the tags of `source` to `target` (see [`push_flv`]).
+pub(crate) fn push_source(
+    source: &mut dyn TagSource,
+    target: &PushTarget,
+    opts: FilePushOptions,
+    mut on_event: impl FnMut(FilePushEvent<'_>),
+) -> Result<PushStats, FilePushError> {
+    let mut kept = Kept::default();
     let epoch = Instant::now();
     // Fast pushes keep failing fast; a paced push stays up.
     let max_retries = if opts.paced { opts.max_retries } else { Some(0) };
@@ -271,7 +315,7 @@ pub fn push_flv(
                 on_event(FilePushEvent::Connected { reconnect: connected_once });
                 let resume = connected_once;
                 connected_once = true;
-                match source.pump(&mut push, !opts.paced, resume, &mut on_event).map_err(FilePushError::Source)? {
+                match kept.pump(source, &mut push, !opts.paced, resume, &mut on_event).map_err(FilePushError::Source)? {
                     Pumped::Done => return Ok(push.close()?),
                     Pumped::Link(e) => e,
                 }

@@ -28,6 +28,7 @@ pub mod camera;
 pub mod file_push;
 pub mod hls;
 pub mod http;
+pub mod mp4;
 pub mod net;
 pub mod oss;
 pub mod pipeline;

@@ -22,10 +22,11 @@ use std::time::{Duration, Instant};
 const USAGE: &str = "usage: rtmp-push [OPTIONS] <SOURCE> <URL>
        rtmp-push camera [URL] [OPTIONS]   (see rtmp-push camera --help)
 
-Publishes an FLV file to an RTMP server (nginx-rtmp, SRS, YouTube, Bilibili, ...).
-Enhanced RTMP files (HEVC, AV1, VP9, Opus) are sent unchanged.
+Publishes an FLV or MP4 file to an RTMP server (nginx-rtmp, SRS, YouTube,
+Bilibili, ...) without re-encoding. Enhanced RTMP FLVs (HEVC, AV1, VP9, Opus)
+are sent unchanged; MP4/MOV files give their H.264 or H.265 and AAC tracks.
 
-  SOURCE              an .flv file, or - for FLV on standard input
+  SOURCE              an .flv or .mp4/.mov file, or - for FLV on standard input
   URL                 rtmp://host[:port]/app[/instance]/stream[?query]
                       rtmps://... for RTMP over TLS (port 443 by default); the
                       certificate is checked against the system's roots
@@ -39,6 +40,8 @@ Options:
   --link-timeout SECS a link that stops moving this long is dead (default 10)
   --max-retries N     paced pushes reconnect after a failure, resuming at the
                       next keyframe: N tries (default: for ever; 0: never)
+  --loop              repeat an MP4 file for ever, timestamps continuing
+                      (a test source where there is no camera)
   --stats-json        one JSON line a second on standard output
   -q, --quiet         no status line
   -h, --help          this text
@@ -50,6 +53,7 @@ struct Args {
     fast: bool,
     quiet: bool,
     stats_json: bool,
+    looped: bool,
     max_retries: Option<u32>,
     opts: PushOptions,
 }
@@ -59,6 +63,7 @@ fn parse_args() -> Result<Args, String> {
     let mut fast = false;
     let mut quiet = false;
     let mut stats_json = false;
+    let mut looped = false;
     let mut max_retries = None;
     let mut opts = PushOptions::default();
     let mut oss = OssArgs::default();
@@ -75,6 +80,7 @@ fn parse_args() -> Result<Args, String> {
             "--fast" => fast = true,
             "-q" | "--quiet" => quiet = true,
             "--stats-json" => stats_json = true,
+            "--loop" => looped = true,
             "--max-retries" => {
                 let v = it.next().ok_or("--max-retries needs a value")?;
                 max_retries = Some(v.parse().map_err(|_| "--max-retries must be a count")?);
@@ -114,7 +120,7 @@ fn parse_args() -> Result<Args, String> {
         Some(signer) => PushTarget::oss(url, signer).map_err(|e| e.to_string())?,
         None => PushTarget::new(url),
     };
-    Ok(Args { source, target, fast, quiet, stats_json, max_retries, opts })
+    Ok(Args { source, target, fast, quiet, stats_json, looped, max_retries, opts })
 }
 
 mod camera;
@@ -205,12 +211,35 @@ impl Status {
     }
 }
 
-fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
-    let mut input: Box<dyn Read> = if args.source == "-" {
-        Box::new(std::io::stdin().lock())
+/// The source: standard input (FLV), or a file, MP4 when its first bytes say so.
+enum Source {
+    Flv(Box<dyn Read>),
+    Mp4(std::fs::File),
+}
+
+fn open_source(args: &Args) -> Result<Source, String> {
+    if args.source == "-" {
+        if args.looped {
+            return Err("--loop needs an MP4 file, not standard input".into());
+        }
+        return Ok(Source::Flv(Box::new(std::io::stdin().lock())));
+    }
+    let named = |e: std::io::Error| format!("{}: {e}", args.source);
+    let mut file = std::fs::File::open(&args.source).map_err(named)?;
+    let mut head = [0u8; 8];
+    let n = file.read(&mut head).map_err(named)?;
+    std::io::Seek::rewind(&mut file).map_err(named)?;
+    if board::mp4::looks_like_mp4(&head[..n]) {
+        Ok(Source::Mp4(file))
+    } else if args.looped {
+        Err(format!("{}: --loop is for MP4 files", args.source))
     } else {
-        Box::new(std::fs::File::open(&args.source).map_err(|e| format!("{}: {e}", args.source))?)
-    };
+        Ok(Source::Flv(Box::new(file)))
+    }
+}
+
+fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    let source = open_source(args)?;
     let epoch = Instant::now();
     let mut status = Status {
         tty: !args.quiet && std::io::stderr().is_terminal(),
@@ -227,7 +256,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     // Bytes of earlier connections, for the status line's running total.
     let mut before = 0u64;
     let mut last_conn = 0u64;
-    let stats = push_flv(&mut input, &args.source, &args.target, opts, |e| match e {
+    let on_event = |e: FilePushEvent<'_>| match e {
         FilePushEvent::Connected { reconnect } => {
             if reconnect {
                 status.reconnects += 1;
@@ -250,7 +279,12 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         FilePushEvent::Truncated { bytes } => {
             eprintln!("rtmp-push: warning: {} ends inside a tag; its last {bytes} bytes were not sent", args.source)
         }
-    })?;
+    };
+    let stats = match source {
+        Source::Flv(mut input) => push_flv(&mut input, &args.source, &args.target, opts, on_event)?,
+        // Unbuffered: each sample is one read into the sample buffer.
+        Source::Mp4(file) => board::mp4::push_mp4(file, &args.source, &args.target, opts, args.looped, on_event)?,
+    };
     if status.tty {
         eprintln!(
             "\rsent {} bytes in {:.1} s, {} reconnects, {} tags skipped",
