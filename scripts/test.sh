@@ -142,6 +142,9 @@ ok
 step "H.265 / Enhanced RTMP: camera --codec h265 to Node-Media-Server 4 and rtmp-serve; HEVC, AV1, VP9, Opus files; ffmpeg 9 publishing and playing"
 cargo test -p board --locked --test hevc_peers -- --ignored --test-threads 1
 ok
+step "pictures from the program: rtmp-push raw (piped I420) and Rtmp::push_frame (NV21) through the encoder to nginx-rtmp; the numbers drawn read back in order"
+cargo test -p board --locked --test frames_in -- --ignored
+ok
 step "MP4 input: rtmp-push of ffmpeg-made MP4/MOV files (H.264 High with B-frames + AAC, baseline, H.265 + AAC) to nginx-rtmp and Node-Media-Server, packet for packet; paced 10 s; --loop"
 cargo test -p board --locked --test mp4_push -- --include-ignored
 ok

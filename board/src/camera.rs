@@ -265,6 +265,30 @@ impl Frame<'_> {
         let f = &self.info.stVFrame;
         crate::sys::Mapping::new(f.u64PhyAddr[0], f.u32Length[0] as usize)
     }
+    /// Copies the picture into `out` as tightly packed NV21 (the
+    /// [`Picture`](crate::picture::Picture) layout): to draw on it, or look
+    /// at it, in the program's memory.
+    pub fn copy_nv21(&self, out: &mut Vec<u8>) -> Result<(), MpiError> {
+        let f = &self.info.stVFrame;
+        let (w, h) = (f.u32Width as usize, f.u32Height as usize);
+        out.clear();
+        out.reserve(w * h * 3 / 2);
+        for (plane, rows) in [(0, h), (1, h / 2)] {
+            let stride = f.u32Stride[plane] as usize;
+            if stride < w {
+                return Err(MpiError { call: "copy_nv21 (stride)", code: -1 });
+            }
+            let map = crate::sys::Mapping::new(f.u64PhyAddr[plane], f.u32Length[plane] as usize)?;
+            let bytes = map.as_slice();
+            for r in 0..rows {
+                let row =
+                    bytes.get(r * stride..r * stride + w).ok_or(MpiError { call: "copy_nv21 (length)", code: -1 })?;
+                out.extend_from_slice(row);
+            }
+        }
+        Ok(())
+    }
+
     /// The SDK's description of the frame, for `CVI_VENC_SendFrame`.
     pub(crate) fn raw(&self) -> &ffi::VIDEO_FRAME_INFO_S {
         &self.info

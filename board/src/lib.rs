@@ -31,6 +31,7 @@ pub mod http;
 pub mod mp4;
 pub mod net;
 pub mod oss;
+pub mod picture;
 pub mod pipeline;
 pub mod pull;
 pub mod push;

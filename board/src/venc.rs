@@ -291,6 +291,13 @@ impl VencInput {
         check("CVI_VENC_SendFrame", unsafe { ffi::CVI_VENC_SendFrame(self.channel.chn, frame.raw(), ms) })
     }
 
+    /// Encodes a frame the SDK describes (a picture in a VB block).
+    pub(crate) fn send_raw(&self, frame: &ffi::VIDEO_FRAME_INFO_S, timeout: Duration) -> Result<(), MpiError> {
+        let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+        // SAFETY: the frame's planes are held by the caller for the call.
+        check("CVI_VENC_SendFrame", unsafe { ffi::CVI_VENC_SendFrame(self.channel.chn, frame, ms) })
+    }
+
     /// Changes the bit rate while encoding.
     pub fn set_bitrate(&self, bitrate: u32) -> Result<(), MpiError> {
         let mut cfg = self.channel.cfg.lock().unwrap_or_else(|e| e.into_inner());

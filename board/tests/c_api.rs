@@ -124,22 +124,6 @@ fn camera_c_riscv64_build_runs_under_qemu() {
     assert!(sent >= 10 && sent + dropped >= 150, "sent {sent}, dropped {dropped}");
 }
 
-/// The frame numbers `venc.c` draws (16 squares along the top, most
-/// significant first), read back from each frame of `rec` as `ffmpeg` decodes it.
-fn drawn_counters(ffmpeg: &Path, rec: &Path) -> Vec<u32> {
-    let out = run(Command::new(ffmpeg)
-        .args(["-nostdin", "-v", "error", "-i"])
-        .arg(rec)
-        .args(["-map", "0:v", "-f", "rawvideo", "-pix_fmt", "gray", "-"]));
-    let errors = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && errors.trim().is_empty(), "decoding {}: {errors}", rec.display());
-    let (w, h) = (640, 480);
-    out.stdout
-        .chunks_exact(w * h)
-        .map(|y| (0..16).fold(0, |n, bit| n << 1 | u32::from(y[24 * w + 8 + bit * 38 + 16] > 128)))
-        .collect()
-}
-
 /// Runs `venc URL 4 CODEC tone.aac` (an ADTS file ffmpeg makes), checks
 /// its summary (120 frames sent, paced, audio beside them) and returns it.
 fn run_venc(url: &str, codec: &str) -> String {
@@ -175,7 +159,7 @@ fn check_venc_recording(ffmpeg: &Path, rec: &Path, video: &str, stdout: &str) {
     let streams = run(Command::new(ffmpeg).args(["-nostdin", "-hide_banner", "-i"]).arg(rec));
     let streams = String::from_utf8_lossy(&streams.stderr);
     assert!(streams.contains(video) && streams.contains("640x480") && streams.contains("Audio: aac"), "{streams}");
-    assert_eq!(drawn_counters(ffmpeg, rec), (0..120).collect::<Vec<u32>>());
+    assert_eq!(common::drawn_counters(ffmpeg, rec, 640, 480), (0..120).collect::<Vec<u32>>());
     let audio = common::decoded_md5s(ffmpeg, rec.as_os_str(), "a");
     assert_eq!(audio.len(), audio_sent, "audio frames recorded");
 }

@@ -40,8 +40,10 @@ pub use stats::{Alert, AlertRules, Drops, LinkState, Monitor, Stats};
 use crate::audio::{AacEncoder, AudioIn};
 use crate::camera::Camera;
 use crate::oss::OssSigner;
+use crate::picture::{Picture, PictureError, PictureInput, PixelFormat, Pushed};
 use crate::push::{PushTarget, RtmpPush};
 use crate::sys::MpiError;
+use crate::sys::Sys;
 pub use crate::venc::Codec;
 use crate::venc::{Venc, VencConfig, VencInput};
 use crate::RtmpError;
@@ -78,6 +80,8 @@ pub enum PipelineError {
     Panicked(&'static str),
     /// The OSS LiveChannel URL cannot be signed.
     Oss(crate::oss::OssSignError),
+    /// A picture given to `push_frame` (or `bind_frames`' size) is not usable.
+    Picture(PictureError),
 }
 
 impl fmt::Display for PipelineError {
@@ -87,11 +91,12 @@ impl fmt::Display for PipelineError {
             PipelineError::Rtmp(e) => write!(f, "{e}"),
             PipelineError::Mpi(e) => write!(f, "{e}"),
             PipelineError::Aac(e) => write!(f, "{e}"),
-            PipelineError::NoCamera => f.write_str("no camera bound (bind_camera first)"),
+            PipelineError::NoCamera => f.write_str("no camera bound (bind_camera or bind_frames first)"),
             PipelineError::Running => f.write_str("already running"),
             PipelineError::NotRunning => f.write_str("not running"),
             PipelineError::Panicked(t) => write!(f, "the {t} thread panicked"),
             PipelineError::Oss(e) => write!(f, "{e}"),
+            PipelineError::Picture(e) => write!(f, "{e}"),
         }
     }
 }
@@ -112,7 +117,9 @@ impl From<RtmpError> for PipelineError {
 
 struct Running {
     stop: Arc<AtomicBool>,
-    capture: JoinHandle<Result<Camera, (Camera, PipelineError)>>,
+    /// The camera's capture thread, or none when pictures come from the program.
+    capture: Option<JoinHandle<Result<Camera, (Camera, PipelineError)>>>,
+    pictures: Option<PictureInput>,
     audio: Option<JoinHandle<Result<AudioIn, (AudioIn, PipelineError)>>>,
     network: JoinHandle<Result<(), PipelineError>>,
     started: Instant,
@@ -126,6 +133,8 @@ pub struct Rtmp {
     gop: Duration,
     codec: Codec,
     camera: Option<Camera>,
+    /// Pictures from the program instead of a camera: width, height, fps.
+    pictures: Option<(u32, u32, u32)>,
     audio: Option<AudioIn>,
     running: Option<Running>,
     counters: Arc<Counters>,
@@ -173,6 +182,7 @@ impl Rtmp {
             gop: Duration::from_secs(1),
             codec: Codec::H264,
             camera: None,
+            pictures: None,
             audio: None,
             running: None,
             counters: Arc::default(),
@@ -258,6 +268,42 @@ impl Rtmp {
             return Err(PipelineError::Running);
         }
         self.camera = Some(camera);
+        self.pictures = None;
+        Ok(())
+    }
+
+    /// Pictures the program makes instead of a camera: `width` x `height`
+    /// (even) at about `fps` a second, given with [`push_frame`](Self::push_frame)
+    /// once started. They go through the same encoder, drop policy and
+    /// network thread as camera frames.
+    pub fn bind_frames(&mut self, width: u32, height: u32, fps: u32) -> Result<(), PipelineError> {
+        if self.running.is_some() {
+            return Err(PipelineError::Running);
+        }
+        if width == 0 || height == 0 || width % 2 == 1 || height % 2 == 1 || fps == 0 {
+            return Err(PipelineError::Picture(PictureError::Size {
+                expected: PixelFormat::Nv21.frame_len(width, height),
+                got: 0,
+            }));
+        }
+        self.pictures = Some((width, height, fps));
+        self.camera = None;
+        Ok(())
+    }
+
+    /// Encodes and sends a picture of the size given to
+    /// [`bind_frames`](Self::bind_frames) (NV21 or I420, copied once into
+    /// the encoder's memory), stamped with its timestamp or now. Returns
+    /// without waiting: when the encoder is behind, the picture is dropped
+    /// and counted ([`Stats::dropped_frames`]), as camera frames are.
+    pub fn push_frame(&self, picture: &Picture<'_>) -> Result<(), PipelineError> {
+        let input = self.running.as_ref().and_then(|r| r.pictures.as_ref()).ok_or(PipelineError::NotRunning)?;
+        // A picture refused (wrong size) is the caller's error, not a frame.
+        let pushed = input.push(picture, monotonic_us()).map_err(PipelineError::Picture)?;
+        Counters::add(&self.counters.captured, 1);
+        if pushed == Pushed::Dropped {
+            Counters::add(&self.counters.drop_encoder_full, 1);
+        }
         Ok(())
     }
 
@@ -280,20 +326,30 @@ impl Rtmp {
         if self.running.is_some() {
             return Err(PipelineError::Running);
         }
-        let camera = self.camera.take().ok_or(PipelineError::NoCamera)?;
-        let cam = camera.config();
+        let (camera, sys, (width, height, fps)) = match (self.camera.take(), self.pictures) {
+            (Some(c), _) => {
+                let (cfg, sys) = (c.config(), c.sys().clone());
+                (Some(c), sys, (cfg.width, cfg.height, cfg.fps))
+            }
+            (None, Some(p)) => (None, Sys::get()?, p),
+            (None, None) => return Err(PipelineError::NoCamera),
+        };
         let venc = match Venc::create(
-            camera.sys(),
+            &sys,
             VencConfig {
-                gop: ((self.gop.as_secs_f64() * f64::from(cam.fps)).round() as u32).max(1),
-                ..VencConfig::h264(cam.width, cam.height, cam.fps, self.bitrate).with_codec(self.codec)
+                gop: ((self.gop.as_secs_f64() * f64::from(fps)).round() as u32).max(1),
+                ..VencConfig::h264(width, height, fps, self.bitrate).with_codec(self.codec)
             },
         ) {
             Ok(v) => v,
             Err(e) => {
-                self.camera = Some(camera);
+                self.camera = camera;
                 return Err(e.into());
             }
+        };
+        let pictures = match camera {
+            Some(_) => None,
+            None => Some(PictureInput::new(&sys, venc.input(), width, height)?),
         };
         let aac = match &self.audio {
             Some(a) => {
@@ -301,7 +357,7 @@ impl Rtmp {
                 match AacEncoder::new(c.sample_rate, c.channels, 64_000 * u32::from(c.channels)) {
                     Ok(enc) => Some(enc),
                     Err(e) => {
-                        self.camera = Some(camera);
+                        self.camera = camera;
                         return Err(PipelineError::Aac(e));
                     }
                 }
@@ -314,8 +370,8 @@ impl Rtmp {
         let stop = Arc::new(AtomicBool::new(false));
         let epoch_us = monotonic_us();
         let metadata = StreamMetadata {
-            video_size: Some((cam.width, cam.height)),
-            framerate: Some(f64::from(cam.fps)),
+            video_size: Some((width, height)),
+            framerate: Some(f64::from(fps)),
             video_kbps: Some(f64::from(self.bitrate) / 1000.0),
             video_fourcc: self.codec.fourcc(),
             audio_sample_rate: self.audio.as_ref().map(|a| a.config().sample_rate),
@@ -352,28 +408,31 @@ impl Rtmp {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
                 let _ = network.join();
-                self.camera = Some(camera);
+                self.camera = camera;
                 return Err(e);
             }
             Err(_) => {
                 let _ = network.join();
-                self.camera = Some(camera);
+                self.camera = camera;
                 return Err(PipelineError::Panicked("network"));
             }
         }
-        let capture = {
-            let (flag, counters) = (stop.clone(), self.counters.clone());
-            match std::thread::Builder::new()
-                .name("camera-capture".into())
-                .spawn(move || capture(camera, input, flag, counters))
-            {
-                Ok(t) => t,
-                Err(_) => {
-                    stop.store(true, Ordering::Relaxed);
-                    let _ = network.join();
-                    return Err(PipelineError::Panicked("capture"));
+        let capture = match camera {
+            Some(camera) => {
+                let (flag, counters) = (stop.clone(), self.counters.clone());
+                match std::thread::Builder::new()
+                    .name("camera-capture".into())
+                    .spawn(move || capture(camera, input, flag, counters))
+                {
+                    Ok(t) => Some(t),
+                    Err(_) => {
+                        stop.store(true, Ordering::Relaxed);
+                        let _ = network.join();
+                        return Err(PipelineError::Panicked("capture"));
+                    }
                 }
             }
+            None => None,
         };
         let audio = match (self.audio.take(), aac) {
             (Some(ai), Some(enc)) => {
@@ -387,7 +446,7 @@ impl Rtmp {
             }
             _ => None,
         };
-        self.running = Some(Running { stop, capture, audio, network, started: Instant::now() });
+        self.running = Some(Running { stop, capture, pictures, audio, network, started: Instant::now() });
         Ok(())
     }
 
@@ -417,13 +476,16 @@ impl Rtmp {
         let secs = running.started.elapsed().as_secs_f64();
         running.stop.store(true, Ordering::Relaxed);
         let mut first_error = None;
-        match running.capture.join() {
-            Ok(Ok(cam)) => self.camera = Some(cam),
-            Ok(Err((cam, e))) => {
+        // No more pictures into the encoder: its input goes with them.
+        drop(running.pictures);
+        match running.capture.map(JoinHandle::join) {
+            None => {}
+            Some(Ok(Ok(cam))) => self.camera = Some(cam),
+            Some(Ok(Err((cam, e)))) => {
                 self.camera = Some(cam);
                 first_error.get_or_insert(e);
             }
-            Err(_) => {
+            Some(Err(_)) => {
                 first_error.get_or_insert(PipelineError::Panicked("capture"));
             }
         }
@@ -467,8 +529,7 @@ impl Drop for Rtmp {
 }
 
 fn monotonic_us() -> u64 {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-    t.tv_sec as u64 * 1_000_000 + t.tv_nsec as u64 / 1000
+    crate::picture::clock_us()
 }
 
 /// Milliseconds since `epoch_us` for an SDK timestamp in microseconds.

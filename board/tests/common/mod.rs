@@ -457,3 +457,32 @@ pub fn play_with_retry(
         }
     }
 }
+
+/// Draws frame number `n` into a luma plane `w` pixels wide, as
+/// `ffi/examples/venc.c` does: 16 squares of 32x32 along the top (rows
+/// 8..40, 38 pixels apart from x = 8), white for 1 and black for 0, most
+/// significant first. The picture must be at least 616 pixels wide.
+pub fn draw_counter(luma: &mut [u8], w: usize, n: u32) {
+    for bit in 0..16 {
+        let v = if (n >> (15 - bit)) & 1 == 1 { 235 } else { 16 };
+        for row in 8..40 {
+            let at = row * w + 8 + bit * 38;
+            luma[at..at + 32].fill(v);
+        }
+    }
+}
+
+/// The frame numbers [`draw_counter`] drew, read back from each frame of
+/// `rec` (`w` x `h`) as `ffmpeg` decodes it; decoding errors fail the test.
+pub fn drawn_counters(ffmpeg: &Path, rec: &Path, w: usize, h: usize) -> Vec<u32> {
+    let out = run(Command::new(ffmpeg)
+        .args(["-nostdin", "-v", "error", "-i"])
+        .arg(rec)
+        .args(["-map", "0:v", "-f", "rawvideo", "-pix_fmt", "gray", "-"]));
+    let errors = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && errors.trim().is_empty(), "decoding {}: {errors}", rec.display());
+    out.stdout
+        .chunks_exact(w * h)
+        .map(|y| (0..16).fold(0, |n, bit| n << 1 | u32::from(y[24 * w + 8 + bit * 38 + 16] > 128)))
+        .collect()
+}

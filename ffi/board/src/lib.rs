@@ -109,7 +109,9 @@ impl rtmp {
     /// Records `e` as the last error; returns its code.
     fn fail(&mut self, e: PipelineError) -> c_int {
         let (code, sdk) = match &e {
-            PipelineError::Url(_) | PipelineError::Oss(_) => (RTMP_BOARD_ERR_INVALID_ARGUMENT, 0),
+            PipelineError::Url(_) | PipelineError::Oss(_) | PipelineError::Picture(_) => {
+                (RTMP_BOARD_ERR_INVALID_ARGUMENT, 0)
+            }
             PipelineError::Rtmp(_) => (RTMP_BOARD_ERR_RTMP, 0),
             PipelineError::Mpi(m) => (RTMP_BOARD_ERR_SDK, m.code as u32),
             PipelineError::Aac(_) => (RTMP_BOARD_ERR_AUDIO, 0),

@@ -1,12 +1,14 @@
-//! `rtmp-push camera`: stream the board's camera (and microphone).
+//! `rtmp-push camera`: stream the board's camera (and microphone); and
+//! `rtmp-push raw`: the same pipeline fed with raw pictures from a pipe.
 
 use board::audio::{AudioConfig, AudioIn};
 use board::camera::{Camera, CameraConfig};
 use board::hls::HlsOptions;
+use board::picture::{Picture, PixelFormat};
 use board::pipeline::{Codec, LinkOptions, Rtmp};
 use board::serve::{RtmpServer, ServeOptions};
 use board::sys::Sys;
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -47,7 +49,27 @@ Options:
 On a terminal a status line is printed every second:
   00:01:23 live  942 kbit/s  29.9 fps  queue 12 ms  enc 1000 kbit/s  drops 0  reconnects 1  rtt 3 ms";
 
+pub const RAW_USAGE: &str = "usage: rtmp-push raw --size WxH --fps N [OPTIONS] SOURCE [URL]
+
+Encodes raw pictures with the hardware encoder and streams them, as
+`rtmp-push camera` does the camera's (the same options, but --audio): SOURCE
+is - (standard input) or a file of whole frames, back to back, as
+`ffmpeg -f rawvideo -pix_fmt yuv420p` writes them. Frame N is stamped N/fps
+seconds after the first and sent when that time comes, so a file streams in
+real time and a live pipe at its own pace (frames the encoder cannot take in
+time are dropped and counted). Ends at the end of SOURCE, --duration, or Ctrl-C.
+
+  --pix-fmt i420|nv21 the pictures' layout (default i420, ffmpeg's yuv420p;
+                      nv21 is the camera's)";
+
+/// Where pictures come from.
+enum Input {
+    Camera,
+    Raw { path: String, format: PixelFormat },
+}
+
 struct Options {
+    input: Input,
     url: Option<String>,
     gop: Duration,
     hls: Option<HlsOptions>,
@@ -62,8 +84,9 @@ struct Options {
     link: LinkOptions,
 }
 
-fn parse(args: &[String]) -> Result<Options, String> {
+fn parse(args: &[String], raw: bool) -> Result<Options, String> {
     let mut o = Options {
+        input: Input::Camera,
         url: None,
         gop: Duration::from_secs(1),
         hls: None,
@@ -79,6 +102,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
     };
     let mut it = args.iter();
     let mut fragment = None;
+    let (mut source, mut format, mut size_given) = (None, PixelFormat::I420, false);
     while let Some(a) = it.next() {
         if o.oss.take(a, || it.next().cloned())? {
             continue;
@@ -86,10 +110,20 @@ fn parse(args: &[String]) -> Result<Options, String> {
         let mut value = |name: &str| it.next().cloned().ok_or(format!("{name} needs a value"));
         match a.as_str() {
             "-h" | "--help" => {
-                println!("{USAGE}");
+                println!("{}", if raw { RAW_USAGE } else { USAGE });
                 std::process::exit(0);
             }
+            "--pix-fmt" if raw => {
+                format = match value("--pix-fmt")?.to_ascii_lowercase().as_str() {
+                    "i420" | "yuv420p" => PixelFormat::I420,
+                    "nv21" => PixelFormat::Nv21,
+                    other => return Err(format!("--pix-fmt: {other:?} is not i420 or nv21")),
+                }
+            }
+            "--audio" if raw => return Err("--audio: raw pictures have no microphone".into()),
+            "-" if raw && source.is_none() => source = Some(a.clone()),
             "--size" => {
+                size_given = true;
                 let v = value("--size")?;
                 let (w, h) = v.split_once('x').ok_or(format!("--size: {v:?} is not WxH"))?;
                 let dim = |s: &str| s.parse::<u32>().ok().filter(|n| (64..=4096).contains(n) && n % 2 == 0);
@@ -161,6 +195,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 o.duration = Some(Duration::from_secs_f64(secs));
             }
             s if s.starts_with('-') => return Err(format!("unknown option {s}")),
+            _ if raw && source.is_none() => source = Some(a.clone()),
             _ if o.url.is_none() => o.url = Some(a.clone()),
             _ => return Err(format!("unexpected argument {a}")),
         }
@@ -175,6 +210,13 @@ fn parse(args: &[String]) -> Result<Options, String> {
     }
     if o.hls.is_some() && o.url.is_some() {
         return Err("--hls records locally: give no URL (rtmp-serve --hls makes HLS of a pushed stream)".into());
+    }
+    if raw {
+        let path = source.ok_or("SOURCE: - for standard input, or a file of raw frames")?;
+        if !size_given {
+            return Err("--size WxH: the size of the raw pictures".into());
+        }
+        o.input = Input::Raw { path, format };
     }
     Ok(o)
 }
@@ -219,8 +261,8 @@ fn start_local(hls: Option<HlsOptions>) -> Result<Local, String> {
     Ok(Local { addr, stop, thread, recording })
 }
 
-pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
-    let o = parse(args).map_err(|e| format!("{e}\n\n{USAGE}"))?;
+pub fn run(args: &[String], raw: bool) -> Result<(), Box<dyn std::error::Error>> {
+    let o = parse(args, raw).map_err(|e| format!("{e}\n\n{}", if raw { RAW_USAGE } else { USAGE }))?;
     let local = match &o.url {
         Some(_) => None,
         None => Some(start_local(o.hls.clone())?),
@@ -230,7 +272,6 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         (None, Some(l)) => format!("rtmp://{}/live/camera", l.addr),
         _ => unreachable!(),
     };
-    let sys = Sys::get()?;
     let mut rtmp = Rtmp::from_url(&url)?;
     rtmp.set_bitrate(o.bitrate);
     rtmp.set_codec(o.codec)?;
@@ -239,10 +280,26 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         rtmp.set_oss_signer(signer)?;
     }
     rtmp.set_link_options(o.link)?;
-    rtmp.bind_camera(Camera::open(&sys, o.camera)?)?;
-    if o.audio {
-        rtmp.bind_audio_recorder(AudioIn::open(&sys, AudioConfig::default())?)?;
-    }
+    let cam = o.camera;
+    let mut pictures = match &o.input {
+        Input::Camera => {
+            let sys = Sys::get()?;
+            rtmp.bind_camera(Camera::open(&sys, cam)?)?;
+            if o.audio {
+                rtmp.bind_audio_recorder(AudioIn::open(&sys, AudioConfig::default())?)?;
+            }
+            None
+        }
+        Input::Raw { path, format } => {
+            let input: Box<dyn Read> = if path == "-" {
+                Box::new(std::io::stdin().lock())
+            } else {
+                Box::new(std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?)
+            };
+            rtmp.bind_frames(cam.width, cam.height, cam.fps)?;
+            Some(RawFrames { input, format: *format, buf: vec![0; format.frame_len(cam.width, cam.height)], n: 0 })
+        }
+    };
     rtmp.start()?;
     let interrupted = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -251,11 +308,22 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let tty = !o.quiet && std::io::stderr().is_terminal();
     let mut next_status = started + Duration::from_secs(1);
+    let mut ended = None;
     while o.duration.map_or(true, |d| started.elapsed() < d)
         && !interrupted.load(Ordering::Relaxed)
         && rtmp.is_running()
     {
-        std::thread::sleep(Duration::from_millis(50));
+        match &mut pictures {
+            None => std::thread::sleep(Duration::from_millis(50)),
+            Some(raw) => match raw.next(&rtmp, cam.width, cam.height, cam.fps, started) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    ended = Some(e);
+                    break;
+                }
+            },
+        }
         if Instant::now() < next_status {
             continue;
         }
@@ -274,6 +342,9 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let stats = rtmp.stop();
     if tty {
         eprintln!();
+    }
+    if let Some(e) = ended {
+        return Err(e.into());
     }
     let stats = stats?;
     if !o.quiet {
@@ -295,4 +366,47 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         println!("{}", l.recording.display());
     }
     Ok(())
+}
+
+/// Raw pictures from a pipe or file, sent at their frame rate.
+struct RawFrames {
+    input: Box<dyn Read>,
+    format: PixelFormat,
+    buf: Vec<u8>,
+    n: u64,
+}
+
+impl RawFrames {
+    /// Reads the next picture, waits until it is due and pushes it;
+    /// `false` at the end of the input.
+    fn next(&mut self, rtmp: &Rtmp, width: u32, height: u32, fps: u32, started: Instant) -> Result<bool, String> {
+        let mut got = 0;
+        while got < self.buf.len() {
+            match self.input.read(&mut self.buf[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(format!("reading the pictures: {e}")),
+            }
+        }
+        if got < self.buf.len() {
+            if got > 0 {
+                eprintln!(
+                    "rtmp-push: warning: the input ends inside a picture; its {got} bytes (of {}) were not sent",
+                    self.buf.len()
+                );
+            }
+            return Ok(false);
+        }
+        let offset = Duration::from_micros(self.n * 1_000_000 / u64::from(fps));
+        let due = started + offset;
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        let pts = board::picture::clock_us_at(due);
+        let picture = Picture::new(self.format, width, height, &self.buf).map_err(|e| e.to_string())?;
+        rtmp.push_frame(&picture.with_pts_us(pts)).map_err(|e| e.to_string())?;
+        self.n += 1;
+        Ok(true)
+    }
 }

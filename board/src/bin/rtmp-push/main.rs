@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 const USAGE: &str = "usage: rtmp-push [OPTIONS] <SOURCE> <URL>
        rtmp-push camera [URL] [OPTIONS]   (see rtmp-push camera --help)
+       rtmp-push raw --size WxH --fps N SOURCE [URL]   (raw pictures; rtmp-push raw --help)
 
 Publishes an FLV or MP4 file to an RTMP server (nginx-rtmp, SRS, YouTube,
 Bilibili, ...) without re-encoding. Enhanced RTMP FLVs (HEVC, AV1, VP9, Opus)
@@ -129,11 +130,11 @@ use oss_args::OssArgs;
 
 fn main() -> ExitCode {
     let all: Vec<String> = std::env::args().skip(1).collect();
-    if all.first().map(String::as_str) == Some("camera") {
-        return match camera::run(&all[1..]) {
+    if let Some(sub @ ("camera" | "raw")) = all.first().map(String::as_str) {
+        return match camera::run(&all[1..], sub == "raw") {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("rtmp-push camera: {e}");
+                eprintln!("rtmp-push {sub}: {e}");
                 ExitCode::FAILURE
             }
         };
