@@ -76,6 +76,14 @@ const FUNCTIONS: &[&str] = &[
     "CVI_VENC_RequestIDR",
     "CVI_VENC_GetFd",
     "CVI_VENC_CloseFd",
+    "CVI_VDEC_CreateChn",
+    "CVI_VDEC_DestroyChn",
+    "CVI_VDEC_StartRecvStream",
+    "CVI_VDEC_StopRecvStream",
+    "CVI_VDEC_QueryStatus",
+    "CVI_VDEC_SendStream",
+    "CVI_VDEC_GetFrame",
+    "CVI_VDEC_ReleaseFrame",
     "CVI_AUDIO_INIT",
     "CVI_AUDIO_DEINIT",
     "CVI_AI_SetPubAttr",
@@ -95,7 +103,8 @@ const VARS: &str = "PT_H264|PT_H265|PIXEL_FORMAT_NV21|PIXEL_FORMAT_NV12|VENC_RC_
 VENC_RC_MODE_H265CBR|VENC_RC_MODE_H265VBR|VENC_GOPMODE_NORMALP|H264E_NALU_.*|H265E_NALU_.*|VB_INVALID_POOLID|\
 VB_INVALID_HANDLE|VB_MAX_COMM_POOLS|VB_REMAP_MODE_.*|OP_TYPE_AUTO|OP_TYPE_MANUAL|AUDIO_SAMPLE_RATE_.*|\
 AUDIO_BIT_WIDTH_16|AUDIO_SOUND_MODE_MONO|AUDIO_SOUND_MODE_STEREO|AIO_MODE_I2S_MASTER|AIO_I2STYPE_INNERCODEC|\
-CVI_ID_VI|CVI_ID_VENC|VI_PIPE_BYPASS_NONE|COMPRESS_MODE_NONE|VIDEO_FORMAT_LINEAR|DYNAMIC_RANGE_SDR8";
+CVI_ID_VI|CVI_ID_VENC|VI_PIPE_BYPASS_NONE|COMPRESS_MODE_NONE|VIDEO_FORMAT_LINEAR|DYNAMIC_RANGE_SDR8|\
+VIDEO_MODE_FRAME|PIXEL_FORMAT_YUV_PLANAR_420";
 
 /// Vendor libraries linked by default (middleware v2, cv181x).
 const VENDOR_LIBS: &[&str] = &[
@@ -103,6 +112,7 @@ const VENDOR_LIBS: &[&str] = &[
     "vi",
     "vpss",
     "venc",
+    "vdec",
     "isp",
     "isp_algo",
     "ae",
@@ -188,7 +198,7 @@ fn host() -> Vec<PathBuf> {
             println!("cargo:rustc-link-lib=dylib=openh264");
         }
     }
-    for file in ["sys", "vb", "vi", "isp", "venc", "venc_x265", "audio"] {
+    for file in ["sys", "vb", "vi", "isp", "venc", "venc_x265", "vdec", "audio"] {
         build.file(root.join(format!("host/src/{file}.c")));
     }
     build.compile("cvi_host_sdk");

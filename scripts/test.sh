@@ -145,6 +145,9 @@ ok
 step "pictures from the program: rtmp-push raw (piped I420) and Rtmp::push_frame (NV21) through the encoder to nginx-rtmp; the numbers drawn read back in order"
 cargo test -p board --locked --test frames_in -- --ignored
 ok
+step "decoding what is pulled: rtmp-pull --decode of nginx-rtmp while ffmpeg publishes (pictures against ffmpeg's decode, PCM within rounding, PNG); a slow RtmpCapture consumer"
+cargo test -p board --locked --test decode_pull -- --ignored
+ok
 step "MP4 input: rtmp-push of ffmpeg-made MP4/MOV files (H.264 High with B-frames + AAC, baseline, H.265 + AAC) to nginx-rtmp and Node-Media-Server, packet for packet; paced 10 s; --loop"
 cargo test -p board --locked --test mp4_push -- --include-ignored
 ok

@@ -25,6 +25,7 @@
 
 pub mod audio;
 pub mod camera;
+pub mod capture;
 pub mod file_push;
 pub mod hls;
 pub mod http;
@@ -38,6 +39,7 @@ pub mod push;
 pub mod serve;
 pub mod sys;
 pub mod tls;
+pub mod vdec;
 pub mod venc;
 
 pub use net::{RtmpError, RtmpErrorKind};

@@ -1,0 +1,233 @@
+//! Decoding what is pulled: `rtmp-pull --decode` plays nginx-rtmp while
+//! ffmpeg publishes the sample profiles; every picture it writes is
+//! bit-identical to ffmpeg's own decode of the same source (H.264 decoding
+//! is exact in conforming decoders), in order, from the first; its PCM is
+//! ffmpeg's AAC decode within a decoder's rounding; a PNG snapshot is
+//! written; and a consumer that is too slow costs dropped pictures, counted,
+//! not memory.
+//!
+//! Ignored by default (needs nginx with libnginx-mod-rtmp and ffmpeg).
+
+mod common;
+
+use board::capture::{CaptureOptions, RtmpCapture};
+use common::{make_source, run, scratch, start_nginx};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// md5 of each decoded picture, as ffmpeg decodes `src` (I420; every
+/// picture once: no frame rate conversion).
+fn ffmpeg_picture_md5s(src: &Path) -> Vec<String> {
+    let out = run(Command::new("ffmpeg").args(["-nostdin", "-v", "error", "-i"]).arg(src).args([
+        "-map",
+        "0:v",
+        "-fps_mode",
+        "passthrough",
+        "-pix_fmt",
+        "yuv420p",
+        "-f",
+        "framemd5",
+        "-",
+    ]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.rsplit(',').next().unwrap().trim().to_string())
+        .collect()
+}
+
+fn md5_hex(bytes: &[u8]) -> String {
+    let out = Command::new("md5sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(bytes)?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_string()
+}
+
+/// 320x240 I420.
+const PICTURE: usize = 320 * 240 * 3 / 2;
+
+/// Peak signal to noise ratio of `a` against `b` (infinite when equal).
+fn psnr(a: &[u8], b: &[u8]) -> f64 {
+    let se: f64 = a.iter().zip(b).map(|(x, y)| (f64::from(*x) - f64::from(*y)).powi(2)).sum();
+    if se == 0.0 {
+        return f64::INFINITY;
+    }
+    10.0 * (255.0 * 255.0 * a.len() as f64 / se).log10()
+}
+
+/// The shift (in samples, a multiple of 2 for stereo) of `theirs` that
+/// best matches `ours` over a stretch in the middle, within ±8192.
+fn align(ours: &[i16], theirs: &[i16]) -> isize {
+    let (from, to) = (ours.len() / 4, ours.len() / 4 + 20_000);
+    (-8192isize..=8192)
+        .step_by(2)
+        .min_by_key(|&off| {
+            (from..to)
+                .map(|i| match theirs.get((i as isize + off) as usize) {
+                    Some(t) => (i64::from(ours[i]) - i64::from(*t)).abs(),
+                    None => 1 << 16,
+                })
+                .sum::<i64>()
+        })
+        .unwrap()
+}
+
+/// 16-bit little-endian samples.
+fn samples(bytes: &[u8]) -> Vec<i16> {
+    bytes.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect()
+}
+
+#[test]
+#[ignore = "needs nginx with libnginx-mod-rtmp and ffmpeg; run by scripts/test.sh"]
+fn decoded_pictures_are_ffmpegs_and_the_pcm_is_within_rounding() {
+    let nginx = start_nginx("decode-pull");
+    let dir = scratch("decode-pull-src");
+    for (name, profile, audio) in
+        [("high_aac", "high", true), ("baseline", "baseline", true), ("video_only", "high", false)]
+    {
+        let src = make_source(&dir, name, profile, audio, 4);
+        let (yuv, pcm, png) =
+            (dir.join(format!("{name}.yuv")), dir.join(format!("{name}.pcm")), dir.join(format!("{name}.png")));
+        let pull = Command::new(env!("CARGO_BIN_EXE_rtmp-pull"))
+            .args(["--decode", &nginx.url(&format!("live/{name}")), "-o", yuv.to_str().unwrap()])
+            .args(["--pcm", pcm.to_str().unwrap(), "--snapshot", png.to_str().unwrap(), "--every", "1"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        common::ffmpeg(&[
+            "-re",
+            "-i",
+            src.to_str().unwrap(),
+            "-c",
+            "copy",
+            "-f",
+            "flv",
+            &nginx.url(&format!("live/{name}")),
+        ]);
+        let out = pull.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{name}: {stderr}");
+
+        // Pictures: 320x240 I420, each identical to ffmpeg's decode, all of them, in order.
+        let bytes = std::fs::read(&yuv).unwrap();
+        assert_eq!(bytes.len() % PICTURE, 0);
+        let got: Vec<String> = bytes.chunks_exact(PICTURE).map(md5_hex).collect();
+        let want = ffmpeg_picture_md5s(&src);
+        assert_eq!(got.len(), want.len(), "{name}: pictures decoded: {stderr}");
+        let exact = got.iter().zip(&want).filter(|(a, b)| a == b).count();
+        if profile == "baseline" {
+            assert_eq!(got, want, "{name}: pictures differ from ffmpeg's decode");
+        } else {
+            // The host SDK decodes with OpenH264, which is not bit-exact on
+            // x264's B-frames (a few dozen pixels off by one in some, and
+            // in the frames that refer to them, until the next IDR); the
+            // board's decoder is the SoC's. Everything else is checked:
+            // every picture, in order, each within 60 dB of ffmpeg's.
+            let reference = run(Command::new("ffmpeg").args(["-nostdin", "-v", "error", "-i"]).arg(&src).args([
+                "-map",
+                "0:v",
+                "-fps_mode",
+                "passthrough",
+                "-pix_fmt",
+                "yuv420p",
+                "-f",
+                "rawvideo",
+                "-",
+            ]));
+            for (i, (a, b)) in bytes.chunks_exact(PICTURE).zip(reference.stdout.chunks_exact(PICTURE)).enumerate() {
+                let p = psnr(a, b);
+                assert!(p >= 60.0, "{name}: picture {i} is {p:.1} dB from ffmpeg's");
+            }
+        }
+
+        // Audio: ffmpeg's decode of the source's AAC, within rounding.
+        if audio {
+            let reference = run(Command::new("ffmpeg")
+                .args(["-nostdin", "-v", "error", "-i"])
+                .arg(&src)
+                .args(["-map", "0:a", "-f", "s16le", "-"]));
+            let (ours, theirs) = (samples(&std::fs::read(&pcm).unwrap()), samples(&reference.stdout));
+            assert!(theirs.len() > 44_100 * 2 * 3, "{name}: {} reference samples", theirs.len());
+            assert_eq!(ours.len(), theirs.len(), "{name}: every audio frame decoded");
+            // ffmpeg's command line moves audio to keep it in step with the
+            // timestamps (here some 1700 samples): align first, then every
+            // sample must be within a decoder's rounding.
+            let offset = align(&ours, &theirs);
+            let pairs: Vec<(i16, i16)> = (0..ours.len())
+                .filter_map(|i| Some((ours[i], *theirs.get(usize::try_from(i as isize + offset).ok()?)?)))
+                .collect();
+            assert!(pairs.len() > ours.len() * 9 / 10, "{name}: offset {offset}");
+            // The first frames may differ more (decoders start their
+            // overlap-add differently); the whole is checked by its SNR.
+            let (signal, noise) = pairs.iter().fold((0f64, 0f64), |(s, n), (a, b)| {
+                (s + f64::from(*b).powi(2), n + (f64::from(*a) - f64::from(*b)).powi(2))
+            });
+            let snr = 10.0 * (signal / noise.max(1.0)).log10();
+            assert!(snr >= 60.0, "{name}: PCM {snr:.1} dB from ffmpeg's decode (offset {offset})");
+            let skip = (8192isize - offset.min(0)) as usize;
+            let worst = pairs[skip..].iter().map(|(a, b)| (i32::from(*a) - i32::from(*b)).abs()).max().unwrap();
+            assert!(worst <= 4, "{name}: samples differ by up to {worst} after the first frames (offset {offset})");
+            eprintln!(
+                "{name}: {} pictures, {exact} identical to ffmpeg's; {} samples, SNR {snr:.1} dB, at most {worst} apart after the first frames",
+                got.len(),
+                ours.len()
+            );
+        } else {
+            eprintln!("{name}: {} pictures, {exact} identical to ffmpeg's", got.len());
+        }
+        let snapshot = std::fs::read(&png).unwrap();
+        assert!(snapshot.starts_with(b"\x89PNG\r\n\x1a\n") && snapshot.len() > 1000, "{name}: a PNG snapshot");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+#[ignore = "needs nginx with libnginx-mod-rtmp and ffmpeg; run by scripts/test.sh"]
+fn a_slow_consumer_gets_the_latest_pictures_and_counted_drops() {
+    let nginx = start_nginx("decode-slow");
+    let dir = scratch("decode-slow-src");
+    let src = make_source(&dir, "slow", "baseline", true, 6);
+    let url = nginx.url("live/slow");
+    let publisher = {
+        let (src, url) = (src.clone(), url.clone());
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(500));
+            common::ffmpeg(&["-re", "-i", src.to_str().unwrap(), "-c", "copy", "-f", "flv", &url]);
+        })
+    };
+    let capture =
+        RtmpCapture::connect(&url, CaptureOptions { pictures: 3, audio_frames: 16, ..CaptureOptions::default() })
+            .unwrap();
+    assert_eq!(capture.size(), Some((320, 240)));
+    let mut taken = Vec::new();
+    let started = Instant::now();
+    // One picture every 300 ms against 25 a second: most must be dropped.
+    while started.elapsed() < Duration::from_secs(4) {
+        if let Some(f) = capture.picture(Duration::from_millis(100)).unwrap() {
+            taken.push(f.pts_us());
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let s = capture.stats();
+    assert!(s.pictures_dropped > 40, "{s:?}");
+    assert!(s.audio_dropped > 0, "{s:?}");
+    // The latest: what was taken moves on with the stream, not 3 s behind.
+    assert!(taken.windows(2).all(|w| w[1] > w[0]), "{taken:?}");
+    let span_ms = (taken[taken.len() - 1] - taken[0]) / 1000;
+    assert!(span_ms > 2500, "pictures taken span {span_ms} ms of stream: {taken:?}");
+    drop(capture);
+    publisher.join().unwrap();
+    eprintln!("slow consumer: took {} pictures, {:?}", taken.len(), s);
+    let _ = std::fs::remove_dir_all(dir);
+}
