@@ -198,7 +198,7 @@ fn host() -> Vec<PathBuf> {
             println!("cargo:rustc-link-lib=dylib=openh264");
         }
     }
-    for file in ["sys", "vb", "vi", "isp", "venc", "venc_x265", "vdec", "audio"] {
+    for file in ["sys", "vb", "vi", "isp", "venc", "venc_x265", "vdec", "vdec_lavc", "audio"] {
         build.file(root.join(format!("host/src/{file}.c")));
     }
     build.compile("cvi_host_sdk");

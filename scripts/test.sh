@@ -27,7 +27,7 @@ if ! cbindgen --version 2> /dev/null | grep -q '^cbindgen 0\.29\.'; then
 fi
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-apt_packages=(nginx-light libnginx-mod-rtmp libnginx-mod-stream ffmpeg python3 python3-pip time libclang-dev libopenh264-dev libx265-dev openssl
+apt_packages=(nginx-light libnginx-mod-rtmp libnginx-mod-stream ffmpeg python3 python3-pip time libclang-dev libopenh264-dev libx265-dev libavcodec-dev openssl
     chromium librtmp1
     gcc-riscv64-linux-gnu g++-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user)
 missing=()

@@ -56,4 +56,16 @@ int host_x265_encode(struct host_x265 *x, unsigned char *planes[3], CVI_U32 w, C
 /* NAL unit i of the last encode, start code included; valid until the next encode. */
 void host_x265_nal(const struct host_x265 *x, int i, const unsigned char **data, CVI_U32 *len);
 
+/* VDEC's conformant backend (vdec_lavc.c): libavcodec loaded at run time. */
+struct host_lavc;
+/* A decoded 8-bit 4:2:0 picture: Y, U, V planes and their strides. */
+typedef CVI_S32 (*host_picture_fn)(void *arg, const unsigned char *planes[3], const int strides[3], int w, int h,
+				   CVI_U64 pts);
+CVI_S32 host_lavc_open(struct host_lavc **out, int h265);
+void host_lavc_close(struct host_lavc *d);
+/* Decodes one access unit (data NULL: the end of the stream, drain), giving
+ * at most `room` pictures to `emit`; returns how many, *status the error. */
+int host_lavc_decode(struct host_lavc *d, const unsigned char *data, size_t len, CVI_U64 pts, host_picture_fn emit,
+		     void *arg, int room, CVI_S32 *status);
+
 #endif

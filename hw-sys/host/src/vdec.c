@@ -1,8 +1,10 @@
 /*
- * Host SDK: the video decoder. H.264 through OpenH264's decoder (BSD
- * licence), one access unit per SendStream (VIDEO_MODE_FRAME). H.265 is
- * refused with CVI_ERR_VDEC_NOT_SUPPORT: the host has no H.265 decoder
- * (libx265 only encodes).
+ * Host SDK: the video decoder, one access unit per SendStream
+ * (VIDEO_MODE_FRAME). H.264 and H.265 through libavcodec loaded at run time
+ * when it is there (vdec_lavc.c: bit-exact, as conforming decoders are);
+ * otherwise H.264 through OpenH264's decoder (BSD licence; off by one on
+ * some x264 B-frames), and H.265 is refused with CVI_ERR_VDEC_NOT_SUPPORT.
+ * HWSYS_HOST_VDEC=openh264 picks OpenH264 even when libavcodec is there.
  *
  * The vendor's rules are kept: decoded pictures wait, as NV21 in physical
  * memory, in a queue bounded by u32FrameBufCnt; GetFrame hands out the
@@ -12,6 +14,7 @@
  * pictures still held for reordering come out.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,7 +36,8 @@ struct picture {
 struct chn {
 	int created, receiving;
 	VDEC_CHN_ATTR_S attr;
-	ISVCDecoder *dec;
+	struct host_lavc *lavc; /* the conformant backend, or */
+	ISVCDecoder *dec; /* OpenH264 (H.264 only) */
 	struct picture q[MAX_QUEUE];
 	int head, count, limit;
 	/* Pictures handed out by GetFrame and not yet released. */
@@ -58,8 +62,8 @@ CVI_S32 CVI_VDEC_CreateChn(VDEC_CHN VdChn, const VDEC_CHN_ATTR_S *pstAttr)
 		return CVI_ERR_VDEC_NULL_PTR;
 	if (!host_sys_ready())
 		return CVI_ERR_VDEC_NOT_PERM;
-	if (pstAttr->enType != PT_H264)
-		return CVI_ERR_VDEC_NOT_SUPPORT; /* H.265: no decoder on the host */
+	if (pstAttr->enType != PT_H264 && pstAttr->enType != PT_H265)
+		return CVI_ERR_VDEC_NOT_SUPPORT;
 	if (pstAttr->enMode != VIDEO_MODE_FRAME)
 		return CVI_ERR_VDEC_NOT_SUPPORT;
 	if (pstAttr->u32PicWidth < 16 || pstAttr->u32PicHeight < 16 || pstAttr->u32PicWidth > 4096 ||
@@ -71,23 +75,33 @@ CVI_S32 CVI_VDEC_CreateChn(VDEC_CHN VdChn, const VDEC_CHN_ATTR_S *pstAttr)
 		pthread_mutex_unlock(&lock);
 		return CVI_ERR_VDEC_EXIST;
 	}
+	struct host_lavc *lavc = NULL;
 	ISVCDecoder *dec = NULL;
-	if (WelsCreateDecoder(&dec) != 0 || !dec) {
+	CVI_S32 opened = host_lavc_open(&lavc, pstAttr->enType == PT_H265);
+	if (opened != CVI_SUCCESS && pstAttr->enType == PT_H265) {
 		pthread_mutex_unlock(&lock);
-		return CVI_ERR_VDEC_NOMEM;
+		fprintf(stderr, "host SDK: decoding H.265 needs libavcodec (apt-get install libavcodec59; the build reads libavcodec-dev)\n");
+		return CVI_ERR_VDEC_NOT_SUPPORT;
 	}
-	SDecodingParam p;
-	memset(&p, 0, sizeof p);
-	p.sVideoProperty.eVideoBsType = VIDEO_BITSTREAM_AVC;
-	p.eEcActiveIdc = ERROR_CON_DISABLE; /* no concealment: what is output is what was coded */
-	if ((*dec)->Initialize(dec, &p) != 0) {
-		WelsDestroyDecoder(dec);
-		pthread_mutex_unlock(&lock);
-		return CVI_ERR_VDEC_NOMEM;
+	if (opened != CVI_SUCCESS) {
+		if (WelsCreateDecoder(&dec) != 0 || !dec) {
+			pthread_mutex_unlock(&lock);
+			return CVI_ERR_VDEC_NOMEM;
+		}
+		SDecodingParam p;
+		memset(&p, 0, sizeof p);
+		p.sVideoProperty.eVideoBsType = VIDEO_BITSTREAM_AVC;
+		p.eEcActiveIdc = ERROR_CON_DISABLE; /* no concealment: what is output is what was coded */
+		if ((*dec)->Initialize(dec, &p) != 0) {
+			WelsDestroyDecoder(dec);
+			pthread_mutex_unlock(&lock);
+			return CVI_ERR_VDEC_NOMEM;
+		}
 	}
 	memset(c, 0, sizeof *c);
 	c->created = 1;
 	c->attr = *pstAttr;
+	c->lavc = lavc;
 	c->dec = dec;
 	c->limit = pstAttr->u32FrameBufCnt == 0 ? 4 : (int)pstAttr->u32FrameBufCnt;
 	if (c->limit > MAX_QUEUE)
@@ -106,8 +120,11 @@ CVI_S32 CVI_VDEC_DestroyChn(VDEC_CHN VdChn)
 		pthread_mutex_unlock(&lock);
 		return CVI_ERR_VDEC_UNEXIST;
 	}
-	(*c->dec)->Uninitialize(c->dec);
-	WelsDestroyDecoder(c->dec);
+	if (c->dec) {
+		(*c->dec)->Uninitialize(c->dec);
+		WelsDestroyDecoder(c->dec);
+	}
+	host_lavc_close(c->lavc);
 	for (int i = 0; i < c->count; i++)
 		host_phys_free(c->q[(c->head + i) % MAX_QUEUE].phys);
 	for (int i = 0; i < MAX_QUEUE; i++)
@@ -168,11 +185,12 @@ CVI_S32 CVI_VDEC_QueryStatus(VDEC_CHN VdChn, VDEC_CHN_STATUS_S *pstStatus)
 	return CVI_SUCCESS;
 }
 
-/* Queues a decoded I420 picture as NV21 in physical memory (lock held). */
-static CVI_S32 queue_picture(struct chn *c, const SBufferInfo *info)
+/* Queues a decoded I420 picture as NV21 in physical memory (lock held;
+ * `arg` is the channel). */
+static CVI_S32 queue_picture(void *arg, const unsigned char *planes[3], const int strides[3], int w, int h, CVI_U64 pts)
 {
-	int w = info->UsrData.sSystemBuffer.iWidth, h = info->UsrData.sSystemBuffer.iHeight;
-	int ys = info->UsrData.sSystemBuffer.iStride[0], cs = info->UsrData.sSystemBuffer.iStride[1];
+	struct chn *c = arg;
+	int ys = strides[0], us = strides[1], vs = strides[2];
 	if (w <= 0 || h <= 0 || (w | h) & 1 || (CVI_U32)w > c->attr.u32PicWidth || (CVI_U32)h > c->attr.u32PicHeight) {
 		c->errors++;
 		return CVI_ERR_VDEC_ILLEGAL_PARAM; /* larger than the channel was made for */
@@ -187,10 +205,10 @@ static CVI_S32 queue_picture(struct chn *c, const SBufferInfo *info)
 		return CVI_ERR_VDEC_NOMEM;
 	}
 	for (int r = 0; r < h; r++)
-		memcpy(dst + (size_t)r * w, info->pDst[0] + (size_t)r * ys, (size_t)w);
+		memcpy(dst + (size_t)r * w, planes[0] + (size_t)r * ys, (size_t)w);
 	unsigned char *vu = dst + luma;
 	for (int r = 0; r < h / 2; r++) {
-		const unsigned char *u = info->pDst[1] + (size_t)r * cs, *v = info->pDst[2] + (size_t)r * cs;
+		const unsigned char *u = planes[1] + (size_t)r * us, *v = planes[2] + (size_t)r * vs;
 		unsigned char *row = vu + (size_t)r * w;
 		for (int k = 0; k < w / 2; k++) {
 			row[2 * k] = v[k]; /* NV21: V first */
@@ -202,13 +220,23 @@ static CVI_S32 queue_picture(struct chn *c, const SBufferInfo *info)
 	p->phys = phys;
 	p->w = (CVI_U32)w;
 	p->h = (CVI_U32)h;
-	p->pts = info->uiOutYuvTimeStamp;
+	p->pts = pts;
 	c->count++;
 	c->decoded++;
 	c->width = (CVI_U32)w;
 	c->height = (CVI_U32)h;
 	pthread_cond_broadcast(&ready);
 	return CVI_SUCCESS;
+}
+
+/* An OpenH264 picture into the queue. */
+static CVI_S32 queue_buffer(struct chn *c, const SBufferInfo *info)
+{
+	const unsigned char *planes[3] = { info->pDst[0], info->pDst[1], info->pDst[2] };
+	int strides[3] = { info->UsrData.sSystemBuffer.iStride[0], info->UsrData.sSystemBuffer.iStride[1],
+			   info->UsrData.sSystemBuffer.iStride[1] };
+	return queue_picture(c, planes, strides, info->UsrData.sSystemBuffer.iWidth,
+			     info->UsrData.sSystemBuffer.iHeight, info->uiOutYuvTimeStamp);
 }
 
 CVI_S32 CVI_VDEC_SendStream(VDEC_CHN VdChn, const VDEC_STREAM_S *pstStream, CVI_S32 s32MilliSec)
@@ -231,6 +259,19 @@ CVI_S32 CVI_VDEC_SendStream(VDEC_CHN VdChn, const VDEC_STREAM_S *pstStream, CVI_
 		return CVI_ERR_VDEC_BUF_FULL;
 	}
 	CVI_S32 ret = CVI_SUCCESS;
+	if (c->lavc) {
+		if (pstStream->u32Len > 0)
+			c->received++;
+		int room = c->limit - c->count;
+		host_lavc_decode(c->lavc, pstStream->u32Len > 0 ? pstStream->pu8Addr : NULL, pstStream->u32Len,
+				 pstStream->u64PTS, queue_picture, c, room, &ret);
+		if (pstStream->bEndOfStream && pstStream->u32Len > 0 && ret == CVI_SUCCESS)
+			host_lavc_decode(c->lavc, NULL, 0, 0, queue_picture, c, c->limit - c->count, &ret);
+		if (ret == CVI_ERR_VDEC_ILLEGAL_PARAM)
+			c->errors++;
+		pthread_mutex_unlock(&lock);
+		return ret;
+	}
 	unsigned char *planes[3] = { NULL, NULL, NULL };
 	SBufferInfo info;
 	if (pstStream->u32Len > 0) {
@@ -242,7 +283,7 @@ CVI_S32 CVI_VDEC_SendStream(VDEC_CHN VdChn, const VDEC_STREAM_S *pstStream, CVI_
 		if (st != dsErrorFree)
 			c->errors++;
 		if (info.iBufferStatus == 1)
-			ret = queue_picture(c, &info);
+			ret = queue_buffer(c, &info);
 		else if (st != dsErrorFree)
 			ret = CVI_ERR_VDEC_ILLEGAL_PARAM; /* nothing decodable in this unit */
 	}
@@ -254,7 +295,7 @@ CVI_S32 CVI_VDEC_SendStream(VDEC_CHN VdChn, const VDEC_STREAM_S *pstStream, CVI_
 				break;
 			memset(&info, 0, sizeof info);
 			(*c->dec)->FlushFrame(c->dec, planes, &info);
-			if (info.iBufferStatus != 1 || queue_picture(c, &info) != CVI_SUCCESS)
+			if (info.iBufferStatus != 1 || queue_buffer(c, &info) != CVI_SUCCESS)
 				break;
 		}
 	}
