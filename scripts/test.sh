@@ -142,7 +142,8 @@ ok
 step "H.265 / Enhanced RTMP: camera --codec h265 to Node-Media-Server 4 and rtmp-serve; HEVC, AV1, VP9, Opus files; ffmpeg 9 publishing and playing"
 cargo test -p board --locked --test hevc_peers -- --ignored --test-threads 1
 ok
-step "pictures from the program: rtmp-push raw (piped I420) and Rtmp::push_frame (NV21) through the encoder to nginx-rtmp; the numbers drawn read back in order"
+step "pictures from the program: rtmp-push raw (piped I420), Rtmp::push_frame (NV21) and examples/overlay.rs through the encoder to nginx-rtmp; the numbers drawn read back in order, the box found"
+cargo build -p board --locked --example overlay
 cargo test -p board --locked --test frames_in -- --ignored
 ok
 step "decoding what is pulled: rtmp-pull --decode of nginx-rtmp while ffmpeg publishes (pictures against ffmpeg's decode, PCM within rounding, PNG); a slow RtmpCapture consumer"

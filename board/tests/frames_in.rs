@@ -144,3 +144,34 @@ fn push_frame_sends_the_programs_pictures() {
     assert_tint(&nginx.recording("frames"));
     eprintln!("push_frame: {got} of {frames} pictures in order, {} dropped", stats.dropped_frames);
 }
+
+#[test]
+#[ignore = "needs nginx with libnginx-mod-rtmp and ffmpeg; run by scripts/test.sh"]
+fn the_overlay_example_streams_the_camera_with_a_box_drawn() {
+    // Built by `cargo test` with the other examples, next to the test binaries.
+    let exe = std::env::current_exe().unwrap();
+    let example = exe.parent().unwrap().parent().unwrap().join("examples/overlay");
+    assert!(example.exists(), "{} missing (cargo test builds the examples)", example.display());
+    let nginx = start_nginx("overlay");
+    let out = run(Command::new(&example).arg(nginx.url("rec/overlay")).arg("3"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let rec = nginx.recording("overlay");
+    // Gray frames as ffmpeg decodes them: the box's top edge (rows 192..196)
+    // is white where it is drawn, and it moves from frame to frame.
+    let frames = run(Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-i"])
+        .arg(&rec)
+        .args(["-map", "0:v", "-f", "rawvideo", "-pix_fmt", "gray", "-"]));
+    assert!(frames.status.success());
+    let lefts: Vec<usize> = frames
+        .stdout
+        .chunks_exact(W * H)
+        .filter_map(|y| (0..W - 96).find(|&x| y[194 * W + x..194 * W + x + 96].iter().all(|&v| v > 200)))
+        .collect();
+    let count = frames.stdout.len() / (W * H);
+    assert!(count >= 60, "{count} frames: {stdout}");
+    assert!(lefts.len() >= count * 9 / 10, "the box is in {} of {count} frames", lefts.len());
+    assert!(lefts.windows(2).filter(|w| w[1] != w[0]).count() > lefts.len() / 2, "the box moves: {lefts:?}");
+    eprintln!("overlay: {count} frames, the box found in {}: {}", lefts.len(), stdout.trim());
+}
