@@ -36,6 +36,11 @@ pub struct CaptureOptions {
     pub max_size: (u32, u32),
     /// Decode the audio (otherwise it is left out, not counted as dropped).
     pub audio: bool,
+    /// When the consumer is behind, wait for it instead of dropping the
+    /// oldest (the connection then backs up, and a server may drop for us):
+    /// for writing files, where nothing should be lost. Default off (live
+    /// viewing: the latest pictures).
+    pub lossless: bool,
 }
 
 impl Default for CaptureOptions {
@@ -47,6 +52,7 @@ impl Default for CaptureOptions {
             audio_frames: 64,
             max_size: (1920, 1088),
             audio: true,
+            lossless: false,
         }
     }
 }
@@ -209,6 +215,7 @@ impl RtmpCapture {
         let mut q = self.shared.audio.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if let Some(a) = q.pop_front() {
+                self.shared.audio_ready.notify_all();
                 return Ok(Some(a));
             }
             let now = Instant::now();
@@ -384,7 +391,7 @@ fn decode_loop(
                         let pts_us =
                             (u64::from(frame.timestamp) as i64 + i64::from(tag.composition_time)).max(0) as u64 * 1000;
                         add(&c.video_in, 1);
-                        feed(v, pts_us, shared)?;
+                        feed(v, pts_us, shared, opts.lossless)?;
                     }
                     _ => {}
                 }
@@ -426,6 +433,16 @@ fn decode_loop(
                         };
                         add(&c.audio_decoded, 1);
                         let mut q = shared.audio.lock().unwrap_or_else(|p| p.into_inner());
+                        while opts.lossless
+                            && q.len() >= opts.audio_frames.max(1)
+                            && !shared.stop.load(Ordering::Relaxed)
+                        {
+                            q = shared
+                                .audio_ready
+                                .wait_timeout(q, Duration::from_millis(10))
+                                .unwrap_or_else(|p| p.into_inner())
+                                .0;
+                        }
                         if q.len() >= opts.audio_frames.max(1) {
                             q.pop_front();
                             add(&c.audio_dropped, 1);
@@ -449,14 +466,19 @@ fn decode_loop(
 }
 
 /// Gives an access unit to the decoder; when its queue is full, the oldest
-/// picture is dropped (counted) to make room.
-fn feed(v: &mut Video, pts_us: u64, shared: &Shared) -> Result<(), CaptureError> {
+/// picture is dropped (counted) to make room, or (`lossless`) the consumer
+/// is waited for.
+fn feed(v: &mut Video, pts_us: u64, shared: &Shared, lossless: bool) -> Result<(), CaptureError> {
     loop {
         match v.vdec.feed(&v.annexb, pts_us) {
             Ok(Fed::Taken) => return Ok(()),
             Ok(Fed::Full) => {
                 if shared.stop.load(Ordering::Relaxed) {
                     return Ok(());
+                }
+                if lossless {
+                    std::thread::sleep(Duration::from_millis(2));
+                    continue;
                 }
                 if v.vdec.frame(Some(Duration::ZERO)).map_err(CaptureError::Mpi)?.is_some() {
                     add(&shared.counters.pictures_dropped, 1);

@@ -20,24 +20,7 @@ use std::time::{Duration, Instant};
 /// md5 of each decoded picture, as `ffmpeg` decodes `src` (I420; every
 /// picture once: no frame rate conversion).
 fn ffmpeg_picture_md5s(ffmpeg: &Path, src: &Path) -> Vec<String> {
-    let out = run(Command::new(ffmpeg).args(["-nostdin", "-v", "error", "-i"]).arg(src).args([
-        "-map",
-        "0:v",
-        "-fps_mode",
-        "passthrough",
-        "-pix_fmt",
-        "yuv420p",
-        "-f",
-        "framemd5",
-        "-",
-    ]));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| l.rsplit(',').next().unwrap().trim().to_string())
-        .collect()
+    common::decoded_md5s_with(ffmpeg, src.as_os_str(), "v", &["-fps_mode", "passthrough", "-pix_fmt", "yuv420p"])
 }
 
 fn md5_hex(bytes: &[u8]) -> String {

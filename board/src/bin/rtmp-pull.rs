@@ -207,14 +207,14 @@ fn create(path: &str) -> Result<Box<dyn Write>, String> {
 fn decode(args: &Args) -> Result<(), String> {
     let mut video = args.output.as_deref().map(create).transpose()?.map(|w| BufWriter::with_capacity(1 << 20, w));
     let mut pcm = args.pcm.as_deref().map(create).transpose()?.map(|w| BufWriter::with_capacity(64 << 10, w));
-    // Writing files, not showing live: room for the bursts a server sends
-    // (its cached GOP at the start), so that nothing is dropped unless the
-    // disk cannot keep up.
+    // Writing files, not showing live: nothing is dropped (the decoder
+    // waits for the writer), with room for the bursts a server sends.
     let opts = CaptureOptions {
         pull: args.opts,
         audio: pcm.is_some(),
         pictures: 16,
         audio_frames: 256,
+        lossless: true,
         ..CaptureOptions::default()
     };
     let capture = RtmpCapture::connect(&args.url, opts).map_err(|e| e.to_string())?;
@@ -266,7 +266,7 @@ fn decode(args: &Args) -> Result<(), String> {
     drop(capture);
     if !args.quiet {
         eprintln!(
-            "rtmp-pull: decoded {pictures} pictures and {samples} audio samples in {:.1} s; dropped {} pictures and {} audio frames (consumer behind), skipped {} video and {} audio frames",
+            "rtmp-pull: decoded {pictures} pictures and {samples} audio samples in {:.1} s; dropped {} pictures and {} audio frames, skipped {} video and {} audio frames",
             started.elapsed().as_secs_f64(),
             s.pictures_dropped,
             s.audio_dropped,

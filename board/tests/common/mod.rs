@@ -398,13 +398,18 @@ pub fn decoded_frames(path: &Path) -> Vec<String> {
 /// The md5 of each frame of stream `stream` ("v" or "a") as `ffmpeg`
 /// decodes `input` (a file or a URL); decoding errors fail the test.
 pub fn decoded_md5s(ffmpeg: &Path, input: &std::ffi::OsStr, stream: &str) -> Vec<String> {
-    let out = run(Command::new(ffmpeg).args(["-nostdin", "-v", "error", "-i"]).arg(input).args([
-        "-map",
-        &format!("0:{stream}"),
-        "-f",
-        "framemd5",
-        "-",
-    ]));
+    decoded_md5s_with(ffmpeg, input, stream, &[])
+}
+
+/// [`decoded_md5s`] with more output options (`-pix_fmt`, `-fps_mode` ...).
+pub fn decoded_md5s_with(ffmpeg: &Path, input: &std::ffi::OsStr, stream: &str, options: &[&str]) -> Vec<String> {
+    let map = format!("0:{stream}");
+    let out = run(Command::new(ffmpeg)
+        .args(["-nostdin", "-v", "error", "-i"])
+        .arg(input)
+        .args(["-map", &map])
+        .args(options)
+        .args(["-f", "framemd5", "-"]));
     let errors = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success() && errors.trim().is_empty(), "decoding {input:?}: {errors}");
     String::from_utf8(out.stdout)
