@@ -94,6 +94,10 @@ enum Ended {
 struct Live {
     packager: VideoPackager,
     audio_config: Option<AacConfig>,
+    /// A video keyframe went out on this connection: audio may follow.
+    /// Audio before it is dropped (counted): a server that fixes a stream's
+    /// tracks at its start (HLS, recorders) would otherwise see audio only.
+    video_started: bool,
     policy: DropPolicy,
     timestamps: TimestampContinuity,
     /// (µs, video bytes, video frames) every 100 ms, over 2 s.
@@ -171,6 +175,7 @@ impl Network {
         let mut live = Live {
             packager: VideoPackager::new(self.venc.config().codec),
             audio_config: None,
+            video_started: false,
             policy,
             timestamps,
             window: std::collections::VecDeque::with_capacity(24),
@@ -292,6 +297,7 @@ impl Network {
         // asked of the encoder now (not the next scheduled one).
         live.packager.resend_config();
         live.audio_config = None;
+        live.video_started = false;
         live.policy.restart_at_keyframe();
         live.adapt.estimator.reset();
         let _ = self.venc.request_idr();
@@ -388,6 +394,7 @@ impl Network {
         drop(stream);
         match result {
             Ok(bytes) => {
+                live.video_started |= kind == FrameKind::Keyframe;
                 Counters::add(&self.counters.video_frames, 1);
                 Counters::add(&self.counters.video_bytes, bytes as u64);
                 self.counters.last_send_us.store(monotonic_us(), Ordering::Relaxed);
@@ -410,6 +417,10 @@ impl Network {
     fn audio(&mut self, push: &mut RtmpPush<'_>, live: &mut Live) -> Result<(), RtmpError> {
         let counters = &*self.counters;
         while let Ok(a) = self.audio_rx.try_recv() {
+            if !live.video_started {
+                Counters::add(&self.counters.drop_audio_before_video, 1);
+                continue;
+            }
             let ts = live.timestamps.map(a.timestamp);
             let Live { audio_config, adapt, .. } = &mut *live;
             let mut on_wait = |p| adapt.observe(counters, p, None);

@@ -70,6 +70,10 @@ pub struct Drops {
     pub unreadable: u64,
     /// Audio frames: only when the audio queue is full or there is no connection.
     pub audio: u64,
+    /// Audio frames from before a connection's first video keyframe (the
+    /// microphone starts sooner than the encoder): left out so that servers
+    /// see the stream begin with video.
+    pub audio_before_video: u64,
 }
 
 impl Drops {
@@ -82,22 +86,24 @@ impl Drops {
             + self.until_keyframe
             + self.unreadable
             + self.audio
+            + self.audio_before_video
     }
 }
 
 impl fmt::Display for Drops {
-    /// `encoder full N, camera N, disconnected N, non-reference N, until keyframe N, unreadable N, audio N`.
+    /// `encoder full N, camera N, disconnected N, non-reference N, until keyframe N, unreadable N, audio N, audio before video N`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "encoder full {}, camera {}, disconnected {}, non-reference {}, until keyframe {}, unreadable {}, audio {}",
+            "encoder full {}, camera {}, disconnected {}, non-reference {}, until keyframe {}, unreadable {}, audio {}, audio before video {}",
             self.encoder_full,
             self.camera,
             self.disconnected,
             self.non_reference,
             self.until_keyframe,
             self.unreadable,
-            self.audio
+            self.audio,
+            self.audio_before_video
         )
     }
 }
@@ -181,7 +187,7 @@ impl Stats {
                 "\"encoder_bitrate\":{},\"reconnects\":{},\"since_last_send_s\":{},\"rtt_ms\":{},",
                 "\"captured\":{},\"video_frames\":{},\"audio_frames\":{},\"bytes_sent\":{},\"dropped\":{},",
                 "\"drops\":{{\"encoder_full\":{},\"camera\":{},\"disconnected\":{},\"non_reference\":{},",
-                "\"until_keyframe\":{},\"unreadable\":{},\"audio\":{}}}}}"
+                "\"until_keyframe\":{},\"unreadable\":{},\"audio\":{},\"audio_before_video\":{}}}}}"
             ),
             self.seconds,
             self.state.as_str(),
@@ -207,7 +213,8 @@ impl Stats {
             d.non_reference,
             d.until_keyframe,
             d.unreadable,
-            d.audio
+            d.audio,
+            d.audio_before_video
         )
     }
 }
@@ -301,6 +308,7 @@ pub(crate) struct Counters {
     pub(crate) drop_until_keyframe: AtomicU64,
     pub(crate) drop_unreadable: AtomicU64,
     pub(crate) drop_audio: AtomicU64,
+    pub(crate) drop_audio_before_video: AtomicU64,
     pub(crate) queued: AtomicU64,
     pub(crate) queue_ms: AtomicU32,
     pub(crate) encoder_bitrate: AtomicU32,
@@ -348,6 +356,7 @@ impl Counters {
             until_keyframe: l(&self.drop_until_keyframe),
             unreadable: l(&self.drop_unreadable),
             audio: l(&self.drop_audio),
+            audio_before_video: l(&self.drop_audio_before_video),
         };
         let video_frames = l(&self.video_frames);
         let video_bytes = l(&self.video_bytes);
@@ -415,7 +424,9 @@ mod tests {
         let j = s.to_json();
         assert!(j.starts_with("{\"t\":3.000,\"state\":\"live\""), "{j}");
         assert!(
-            j.contains("\"bitrate\":512000,") && j.contains("\"audio\":2}}") && j.contains("\"rtt_ms\":null"),
+            j.contains("\"bitrate\":512000,")
+                && j.contains("\"audio\":2,\"audio_before_video\":0}}")
+                && j.contains("\"rtt_ms\":null"),
             "{j}"
         );
         let line = s.status_line();
