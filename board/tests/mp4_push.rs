@@ -1,5 +1,6 @@
 //! `rtmp-push FILE.mp4`: MP4 files made by ffmpeg (H.264 High with
-//! B-frames + AAC, baseline video only, and H.265 + AAC by ffmpeg 9) pushed
+//! B-frames + AAC, baseline video only, MOV, fragmented MP4, and H.265 +
+//! AAC by ffmpeg 9) pushed
 //! to nginx-rtmp (H.264) or Node-Media-Server (H.265); the recordings hold
 //! the MP4's packets (payload md5, size, dts and pts in ms, up to one
 //! constant shift), a paced push of a 10 s file takes about 10 s, `--loop`
@@ -114,11 +115,25 @@ fn h264_mp4_files_reach_nginx_packet_for_packet() {
     let dir = scratch("mp4-push-src");
     let high: &[&str] = &["-c:v", "libx264", "-profile:v", "high", "-bf", "2", "-g", "25"];
     let baseline: &[&str] = &["-c:v", "libx264", "-profile:v", "baseline", "-g", "25"];
+    let fragmented: &[&str] = &[
+        "-c:v",
+        "libx264",
+        "-profile:v",
+        "high",
+        "-bf",
+        "2",
+        "-g",
+        "25",
+        "-movflags",
+        "frag_keyframe+empty_moov+default_base_moof",
+    ];
     for (name, video, audio, secs, fast) in [
         ("high_aac", high, true, 10, false),
         ("baseline", baseline, false, 4, true),
         // MOV: the same boxes, QuickTime's brand.
         ("high_mov", high, true, 4, true),
+        // Fragmented (moof/trun), as for streaming and CMAF.
+        ("fragmented", fragmented, true, 4, true),
     ] {
         let mut file = make_mp4(&dir, name, video, audio, secs, false);
         if name.ends_with("mov") {
