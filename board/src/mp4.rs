@@ -638,7 +638,7 @@ impl<R: Read + Seek> State<R> {
                                 dts: shifted,
                                 pts: shifted.saturating_add(e.cts.unwrap_or(0)),
                                 // sample_is_non_sync_sample (ISO/IEC 14496-12 8.8.3.1).
-                                sync: flags.is_none_or(|f| f & 0x0001_0000 == 0),
+                                sync: !matches!(flags, Some(f) if f & 0x0001_0000 != 0),
                             },
                         ));
                         let d = i64::from(duration.unwrap_or(0));
