@@ -183,6 +183,9 @@ fn host() -> Vec<PathBuf> {
             println!("cargo:rustc-link-search=native={}", dir.join("lib").display());
             // A static OpenH264 is C++: its runtime comes along.
             println!("cargo:rustc-link-lib=static=openh264");
+            // scripts/build-openh264.sh builds the encoder only: the host
+            // VDEC then decodes through libavcodec alone, where it is found.
+            build.define("HOST_OPENH264_NO_DECODER", None);
             println!("cargo:rustc-link-lib=dylib=stdc++");
         }
         None => {

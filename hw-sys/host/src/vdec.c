@@ -84,6 +84,11 @@ CVI_S32 CVI_VDEC_CreateChn(VDEC_CHN VdChn, const VDEC_CHN_ATTR_S *pstAttr)
 		return CVI_ERR_VDEC_NOT_SUPPORT;
 	}
 	if (opened != CVI_SUCCESS) {
+#ifdef HOST_OPENH264_NO_DECODER
+		/* An encoder-only OpenH264 (the cross builds'): no fallback. */
+		pthread_mutex_unlock(&lock);
+		return CVI_ERR_VDEC_NOT_SUPPORT;
+#endif
 		if (WelsCreateDecoder(&dec) != 0 || !dec) {
 			pthread_mutex_unlock(&lock);
 			return CVI_ERR_VDEC_NOMEM;
@@ -120,10 +125,12 @@ CVI_S32 CVI_VDEC_DestroyChn(VDEC_CHN VdChn)
 		pthread_mutex_unlock(&lock);
 		return CVI_ERR_VDEC_UNEXIST;
 	}
+#ifndef HOST_OPENH264_NO_DECODER
 	if (c->dec) {
 		(*c->dec)->Uninitialize(c->dec);
 		WelsDestroyDecoder(c->dec);
 	}
+#endif
 	host_lavc_close(c->lavc);
 	for (int i = 0; i < c->count; i++)
 		host_phys_free(c->q[(c->head + i) % MAX_QUEUE].phys);
