@@ -239,12 +239,9 @@ impl RtmpCapture {
                 if audio_left {
                     return Ok(());
                 }
-                match &self.vdec {
-                    // Pictures may be left: `picture` found none within its
-                    // timeout, so the queue is empty now.
-                    Some(_) => Err(CaptureError::Ended),
-                    None => Err(CaptureError::Ended),
-                }
+                // No picture is left either: `picture` asks only after
+                // finding none within its timeout.
+                Err(CaptureError::Ended)
             }
         }
     }
@@ -352,7 +349,14 @@ fn decode_loop(
                                 v.params = params;
                                 v.nal_length = nal_length;
                             }
-                            _ => {
+                            Some(v) => {
+                                // The consumer holds the first decoder.
+                                return Err(CaptureError::Unsupported(format!(
+                                    "the video codec changed mid-stream ({:?} to {codec:?})",
+                                    v.vdec.codec()
+                                )));
+                            }
+                            None => {
                                 let (w, h) = opts.max_size;
                                 let vdec = Vdec::create(&sys, codec, w, h, opts.pictures).map_err(CaptureError::Mpi)?;
                                 video = Some(Video {

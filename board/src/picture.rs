@@ -62,6 +62,8 @@ pub enum PictureError {
         /// The picture's.
         got: (u32, u32),
     },
+    /// A size or rate that cannot be encoded (odd or zero dimensions, 0 fps).
+    Config(&'static str),
     /// The media system failed.
     Mpi(MpiError),
 }
@@ -75,6 +77,7 @@ impl fmt::Display for PictureError {
             PictureError::Mismatch { expected, got } => {
                 write!(f, "the picture is {}x{}, the stream {}x{}", got.0, got.1, expected.0, expected.1)
             }
+            PictureError::Config(what) => f.write_str(what),
             PictureError::Mpi(e) => write!(f, "{e}"),
         }
     }

@@ -40,7 +40,7 @@ pub use stats::{Alert, AlertRules, Drops, LinkState, Monitor, Stats};
 use crate::audio::{AacEncoder, AudioIn};
 use crate::camera::Camera;
 use crate::oss::OssSigner;
-use crate::picture::{Picture, PictureError, PictureInput, PixelFormat, Pushed};
+use crate::picture::{Picture, PictureError, PictureInput, Pushed};
 use crate::push::{PushTarget, RtmpPush};
 use crate::sys::MpiError;
 use crate::sys::Sys;
@@ -280,11 +280,11 @@ impl Rtmp {
         if self.running.is_some() {
             return Err(PipelineError::Running);
         }
-        if width == 0 || height == 0 || width % 2 == 1 || height % 2 == 1 || fps == 0 {
-            return Err(PipelineError::Picture(PictureError::Size {
-                expected: PixelFormat::Nv21.frame_len(width, height),
-                got: 0,
-            }));
+        if width == 0 || height == 0 || width % 2 == 1 || height % 2 == 1 {
+            return Err(PipelineError::Picture(PictureError::Config("width and height must be even and not 0")));
+        }
+        if fps == 0 {
+            return Err(PipelineError::Picture(PictureError::Config("fps must be at least 1")));
         }
         self.pictures = Some((width, height, fps));
         self.camera = None;
