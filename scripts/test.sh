@@ -130,10 +130,11 @@ ok
 step "rtmp-push camera (host SDK camera, OpenH264, AAC) against nginx-rtmp and its embedded server"
 cargo test -p board --locked --test camera_peers -- --ignored --test-threads 1
 ok
-step "C API from C: publish.c (cc + rtmp-ffi) pushes three profiles to nginx-rtmp identically, prints a refusal; camera.c (cc + board-ffi) streams the host camera to nginx; venc.c sends its own VENC loop (H.264 to nginx, H.265 to Node-Media-Server)"
+step "C API from C: publish.c (cc + rtmp-ffi) pushes three profiles to nginx-rtmp identically, prints a refusal; camera.c (cc + board-ffi) streams the host camera to nginx; venc.c sends its own VENC loop (H.264 to nginx, H.265 to Node-Media-Server); publish.c and venc.c under AddressSanitizer + UBSan"
 # Debug libraries: the test build's artifacts are reused (a release build of
 # board would cost CI minutes; users get release by default).
 make -C ffi/examples PROFILE=debug
+make -C ffi/examples PROFILE=debug SANITIZE=1 asan/publish asan/venc
 cargo test -p board --locked --test c_api -- --ignored --nocapture --skip riscv64
 ok
 step "C API under Miri: its tests (publisher against a server session in memory, zero-copy gather lists, URL, FLV, bad arguments)"

@@ -179,3 +179,47 @@ fn venc_c_sends_its_own_h265_encoder_loop_to_node_media_server() {
     let stdout = run_venc(&nms.url("live/venc"), "h265");
     check_venc_recording(&common::ffmpeg9(), &nms.recording("live/venc"), "Video: hevc", &stdout);
 }
+
+#[test]
+#[ignore = "needs nginx, ffmpeg and make -C ffi/examples SANITIZE=1 PROFILE=debug asan/publish asan/venc; run by scripts/test.sh"]
+fn the_c_examples_run_clean_under_address_sanitizer() {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../ffi/examples/asan"));
+    let (publish, venc) = (dir.join("publish"), dir.join("venc"));
+    assert!(
+        publish.exists() && venc.exists(),
+        "run make -C ffi/examples SANITIZE=1 PROFILE=debug asan/publish asan/venc"
+    );
+    let nginx = start_nginx("c-asan");
+    let src_dir = scratch("c-asan-src");
+    let src = make_source(&src_dir, "asan", "high", true, 2);
+    let aac = src_dir.join("tone.aac");
+    common::ffmpeg(
+        &["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "3"]
+            .into_iter()
+            .chain(["-c:a", "aac", "-f", "adts", aac.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+    );
+    // ASan and UBSan stop the program with a report on the first error;
+    // leaks are reported at exit.
+    let runs = [
+        run(Command::new(&publish).env("ASAN_OPTIONS", "detect_leaks=1").arg(&src).arg(nginx.url("rec/asan_publish"))),
+        run(Command::new(&venc)
+            .env("ASAN_OPTIONS", "detect_leaks=1")
+            .arg(nginx.url("rec/asan_venc"))
+            .arg("2")
+            .arg("h264")
+            .arg(&aac)),
+    ];
+    for (name, out) in ["publish", "venc"].into_iter().zip(&runs) {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{name} under ASan: {stderr}");
+        assert!(!stderr.contains("Sanitizer") && !stderr.contains("runtime error"), "{name}: {stderr}");
+    }
+    let (ours, source) = (framemd5(&nginx.recording("asan_publish")), framemd5(&src));
+    assert_eq!(packets(&ours), packets(&source), "publish under ASan: the recording equals the source");
+    eprintln!(
+        "publish and venc under AddressSanitizer + UBSan: no report; {}",
+        String::from_utf8_lossy(&runs[1].stdout).trim()
+    );
+    let _ = std::fs::remove_dir_all(src_dir);
+}
