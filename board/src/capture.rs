@@ -16,6 +16,7 @@ use crate::sys::{MpiError, Sys};
 use crate::vdec::{Codec, DecodedFrame, Fed, Vdec};
 use rtmp_core::flv::hevc::HevcDecoderConfig;
 use rtmp_core::flv::media::{AudioCodec, AudioTag, AvcDecoderConfig, VideoCodec, VideoPacket, VideoTag};
+use rtmp_core::flv::video::LengthPrefixed;
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -544,19 +545,13 @@ fn parameter_sets(codec: Codec, record: &[u8]) -> Result<(Vec<u8>, usize, Option
 }
 
 /// Length-prefixed NAL units to Annex-B, appended to `out`; `false` when
-/// a length runs past the data.
-fn to_annexb(mut data: &[u8], nal_length: usize, out: &mut Vec<u8>) -> bool {
-    if !(1..=4).contains(&nal_length) {
-        return false;
-    }
-    while !data.is_empty() {
-        let Some(len) = data.get(..nal_length).map(|b| b.iter().fold(0usize, |a, &x| a << 8 | usize::from(x))) else {
-            return false;
-        };
-        let Some(nal) = data.get(nal_length..nal_length + len) else { return false };
+/// a length runs past the data (or its size is not 1 to 4).
+fn to_annexb(data: &[u8], nal_length: usize, out: &mut Vec<u8>) -> bool {
+    let Ok(size) = u8::try_from(nal_length) else { return false };
+    for nal in LengthPrefixed::new(data, size) {
+        let Ok(nal) = nal else { return false };
         out.extend_from_slice(&[0, 0, 0, 1]);
         out.extend_from_slice(nal);
-        data = &data[nal_length + len..];
     }
     true
 }

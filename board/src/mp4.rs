@@ -25,6 +25,7 @@
 use crate::file_push::{push_source, FilePushError, FilePushEvent, FilePushOptions, Tag, TagRole, TagSource};
 use crate::push::{PushStats, PushTarget};
 use mp4_atom::{Codec as SampleEntry, DecodeAtom, Encode, FourCC, Header, Moof, Moov, ReadFrom, StszSamples, Trak};
+use rtmp_core::flv::video::LengthPrefixed;
 use rtmp_core::flv::TagType;
 use rtmp_core::message::{DataMessage, MetadataEntry, StreamMetadata};
 use std::collections::VecDeque;
@@ -737,17 +738,11 @@ impl<R: Read + Seek> State<R> {
 /// Length-prefixed NAL units with `n`-byte lengths, rewritten with 4-byte
 /// ones (FLV's). Rare: encoders and muxers write 4.
 fn widen_lengths(sample: &[u8], n: u8) -> Result<Vec<u8>, Mp4Error> {
-    let n = usize::from(n);
     let mut out = Vec::with_capacity(sample.len() + sample.len() / 8);
-    let mut rest = sample;
-    while !rest.is_empty() {
-        let Some(len) = rest.get(..n).map(|b| b.iter().fold(0usize, |a, &x| a << 8 | usize::from(x))) else {
-            return unsupported("a sample ends inside a NAL unit length");
-        };
-        let Some(nal) = rest.get(n..n + len) else { return unsupported("a NAL unit runs past its sample") };
-        out.extend_from_slice(&(len as u32).to_be_bytes());
+    for nal in LengthPrefixed::new(sample, n) {
+        let Ok(nal) = nal else { return unsupported("a NAL unit or its length runs past its sample") };
+        out.extend_from_slice(&(nal.len() as u32).to_be_bytes());
         out.extend_from_slice(nal);
-        rest = &rest[n + len..];
     }
     Ok(out)
 }

@@ -5,6 +5,58 @@ use super::avc::{AvcError, AvcPackager, VideoFrame};
 use super::hevc::{self, HevcError, HevcPackager};
 use core::fmt;
 
+/// The NAL units of length-prefixed data (an FLV/MP4 AVC or HEVC frame:
+/// each unit behind a big-endian length of `length_size` bytes, 1 to 4),
+/// as slices of it. After a length that runs past the data (or a
+/// `length_size` out of range) it yields one `Err` and ends.
+#[derive(Clone, Debug)]
+pub struct LengthPrefixed<'a> {
+    rest: &'a [u8],
+    size: usize,
+}
+
+/// A NAL unit length runs past its data, or the length size is not 1 to 4.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BadNalLength;
+
+impl fmt::Display for BadNalLength {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a NAL unit length runs past its data")
+    }
+}
+
+impl<'a> LengthPrefixed<'a> {
+    /// The units of `data`, each behind `length_size` bytes of length.
+    pub fn new(data: &'a [u8], length_size: u8) -> Self {
+        LengthPrefixed { rest: data, size: usize::from(length_size) }
+    }
+}
+
+impl<'a> Iterator for LengthPrefixed<'a> {
+    type Item = Result<&'a [u8], BadNalLength>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let unit = (1..=4).contains(&self.size).then_some(()).and_then(|()| {
+            let (len, tail) = self.rest.split_at_checked(self.size)?;
+            let len = len.iter().fold(0usize, |v, b| v << 8 | usize::from(*b));
+            tail.split_at_checked(len)
+        });
+        match unit {
+            Some((nal, tail)) => {
+                self.rest = tail;
+                Some(Ok(nal))
+            }
+            None => {
+                self.rest = &[];
+                Some(Err(BadNalLength))
+            }
+        }
+    }
+}
+
 /// A video codec an encoder produces.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Codec {
@@ -139,5 +191,26 @@ impl VideoPackager {
             VideoPackager::Avc(p) => p.package_parts(pieces, composition_ms).map_err(PackageError::Avc),
             VideoPackager::Hevc(p) => p.package_parts(pieces, composition_ms).map_err(PackageError::Hevc),
         }
+    }
+}
+
+#[cfg(test)]
+mod length_prefixed_tests {
+    use super::*;
+
+    #[test]
+    fn units_behind_lengths_of_one_to_four_bytes_and_one_error_at_a_bad_length() {
+        let mut it = LengthPrefixed::new(&[0, 0, 0, 2, 0x65, 1, 0, 0, 0, 1, 0x41], 4);
+        assert_eq!(it.next(), Some(Ok(&[0x65, 1][..])));
+        assert_eq!(it.next(), Some(Ok(&[0x41][..])));
+        assert_eq!(it.next(), None);
+        let mut it = LengthPrefixed::new(&[1, 0x09, 2, 0x65, 0x88], 1);
+        assert_eq!((it.next(), it.next(), it.next()), (Some(Ok(&[0x09][..])), Some(Ok(&[0x65, 0x88][..])), None));
+        // A length past the end, a cut length, a size out of range: one error, then the end.
+        for (data, size) in [(&[0, 0, 0, 9, 0x65][..], 4), (&[0, 0][..], 4), (&[1, 0x41][..], 0), (&[1, 0x41][..], 5)] {
+            let mut it = LengthPrefixed::new(data, size);
+            assert_eq!((it.next(), it.next()), (Some(Err(BadNalLength)), None), "{data:?}, {size}");
+        }
+        assert_eq!(LengthPrefixed::new(&[], 4).next(), None);
     }
 }

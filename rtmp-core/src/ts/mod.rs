@@ -23,7 +23,7 @@ use crate::flv::aac::AacConfig;
 use crate::flv::avc;
 use crate::flv::hevc;
 use crate::flv::media::{AudioCodec, AudioTag, AvcDecoderConfig, VideoCodec, VideoPacket, VideoTag};
-use crate::flv::video::Codec;
+use crate::flv::video::{Codec, LengthPrefixed};
 use core::fmt;
 
 pub mod hls;
@@ -235,13 +235,8 @@ impl TsMuxer {
         if keyframe {
             frame.push(&self.params[..self.params_len])?;
         }
-        let size = usize::from(self.nal_length_size);
-        let mut rest = tag.data;
-        while !rest.is_empty() {
-            let (len, tail) = rest.split_at_checked(size).ok_or(TsError::BadNalLength)?;
-            let len = len.iter().fold(0usize, |v, b| v << 8 | usize::from(*b));
-            let (nal, tail) = tail.split_at_checked(len).ok_or(TsError::BadNalLength)?;
-            rest = tail;
+        for nal in LengthPrefixed::new(tag.data, self.nal_length_size) {
+            let nal = nal.map_err(|_| TsError::BadNalLength)?;
             // Our own delimiter is already in front; parameter sets in the
             // frame are passed on as they are.
             let aud = match codec {
